@@ -1,0 +1,45 @@
+/**
+ * What every peer's loop reports into: operation and byte counts and a latency histogram, plus a window
+ * histogram that the sampler drains for the timeline. One `performance.now()` per operation.
+ *
+ * @internal
+ */
+import { performance } from "node:perf_hooks"
+import { LatencyHistogram } from "./histogram.js"
+
+/** @internal */
+export class Meter {
+  ops = 0
+  bytes = 0
+  readonly latency = new LatencyHistogram()
+  readonly window = new LatencyHistogram()
+  stopped = false
+
+  constructor(readonly deadline: number) {}
+
+  /** True once the run's time is up or it was stopped (interruption, error in a sibling worker). */
+  done(): boolean {
+    return this.stopped || performance.now() >= this.deadline
+  }
+
+  record(t0: number, bytes: number): void {
+    const us = (performance.now() - t0) * 1000
+    this.latency.recordMicros(us)
+    this.window.recordMicros(us)
+    this.ops++
+    this.bytes += bytes
+  }
+}
+
+/** xorshift32: random block numbers without allocating, one generator per worker. @internal */
+export const rng = (seed: number) => {
+  let s = (seed * 2654435761) >>> 0 || 1
+  return (n: number): number => {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    return s % n
+  }
+}
