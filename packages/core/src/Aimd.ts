@@ -1,0 +1,198 @@
+/**
+ * The AIMD in-flight controller: a pure step function and the fiber that drives it per ring.
+ *
+ * Nobody picks a queue depth: per ring, the controller finds the depth past which more in-flight
+ * operations only add latency, holds it, and moves it when the device or the workload changes.
+ * See docs/design/aimd.md for the phases and why they are what they are.
+ *
+ * @since 0.1.0
+ */
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as config from "./internal/aimd/config.js"
+import * as controller from "./internal/aimd/controller.js"
+import * as histogram from "./internal/aimd/histogram.js"
+import * as sampler from "./internal/aimd/sampler.js"
+import * as internal from "./internal/aimd/step.js"
+
+// == types
+
+/**
+ * `passthrough` (not throttling, keeps what it learned), `baseline` (measuring unloaded latency),
+ * `probe` (additive increase), `backoff` (multiplicative decrease), `settled` (holding).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Phase = internal.Phase
+
+/**
+ * Zero-config by default. `p99Target` adds a latency target on top of the built-in inflation
+ * test; `enabled: false` turns the controller off (rings keep their limit).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends config.AimdOptions {}
+
+/**
+ * Tuning knobs with measured defaults (see {@link defaultTuning}); for benchmarks and tests.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Tuning extends config.AimdTuning {}
+
+/**
+ * A fully resolved configuration.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Config extends config.AimdConfig {}
+
+/**
+ * What one ring did during one tick (deltas), as fed to {@link step}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Sample extends internal.AimdSample {}
+
+/**
+ * Statistics of one decision window.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WindowStats extends internal.WindowStats {}
+
+/**
+ * The controller state of one ring. Treat as opaque except for the documented fields.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface State extends internal.AimdState {}
+
+/**
+ * A phase change and why it happened (logged at Debug level by the fiber).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Transition extends internal.Transition {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface StepResult extends internal.StepResult {}
+
+/**
+ * What the controller publishes per ring (for `stats` and Metrics).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RingStatus extends controller.RingStatus {}
+
+/**
+ * A running controller: its config and the latest status of every ring.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Controller extends controller.Controller {}
+
+/**
+ * A sample as read from a ring, before the fiber adds the elapsed time.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RawSample extends sampler.RawSample {}
+
+/**
+ * The controller's whole view of the engine: read a ring's sample, set a ring's limit.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Sampler extends sampler.AimdSampler {}
+
+/**
+ * The part of the native engine (Contract 1) the controller uses.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NativeEngineLike extends sampler.NativeEngineLike {}
+
+/**
+ * Where the controller's fields sit in the native counters.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NativeLayout extends sampler.NativeLayout {}
+
+// == pure controller
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultTuning: Tuning = config.defaultTuning
+
+/**
+ * Resolves options (and histogram bucket bounds, in µs) into a config.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeConfig: (options?: Options, bucketBoundsUs?: ReadonlyArray<number>) => Config = config.makeConfig
+
+/**
+ * The state of a ring the controller has not seen yet: passthrough at `maxInFlight`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const initial: (config: Config) => State = internal.initial
+
+/**
+ * One controller step: pure, no clock, no I/O.
+ *
+ * @since 0.1.0
+ * @category controller
+ */
+export const step: (config: Config, state: State, sample: Sample) => StepResult = internal.step
+
+/**
+ * Percentile `q` (0–1) of a bucketed latency histogram, interpolated inside the bucket.
+ *
+ * @since 0.1.0
+ * @category controller
+ */
+export const percentile: (bounds: ReadonlyArray<number>, counts: ArrayLike<number>, q: number) => number =
+  histogram.percentile
+
+// == fiber
+
+/**
+ * Forks one controller fiber per ring into the current scope, on `Schedule.spaced(tick)`.
+ *
+ * @since 0.1.0
+ * @category controller
+ */
+export const run: (source: Sampler, options?: Options) => Effect.Effect<Controller, never, Scope.Scope> =
+  controller.run
+
+/**
+ * A sampler over the native engine's live counters and latency histograms.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const nativeSampler: (engine: NativeEngineLike, layout: NativeLayout) => Sampler = sampler.fromNative

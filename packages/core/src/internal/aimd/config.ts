@@ -1,0 +1,120 @@
+/**
+ * Resolution of the controller's options into one plain, fully-defaulted config.
+ *
+ * The public surface is deliberately small (target, bounds, tick, off); everything else is a
+ * tuning knob with a measured default, reachable through `tuning` for tests and benchmarks.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+
+/** @internal */
+export interface AimdTuning {
+  /** Completions a decision window needs before the controller acts on it. */
+  readonly minSamples: number
+  /** Shortest decision window: a few ticks, so one odd tick cannot decide alone. */
+  readonly minWindowMs: number
+  /** A window closes after this long even when thin; a thin window only counts as idle time. */
+  readonly maxWindowMs: number
+  /** Depth at which the unloaded ("baseline") latency is measured. */
+  readonly baselineDepth: number
+  /** Depth from which probing starts when nothing has been learned yet. */
+  readonly startDepth: number
+  /** Median latency over this multiple of the baseline median is an inflation breach. */
+  readonly inflation: number
+  /** Multiplicative decrease on a breach. */
+  readonly backoff: number
+  /** Additive increase per probe window, as a fraction of the limit (at least 1). */
+  readonly probeGain: number
+  /** Probing stops when this much more depth bought less than `minGain` more throughput. */
+  readonly gainSpan: number
+  /** See `gainSpan`. */
+  readonly minGain: number
+  /** Hold time in `settled` before an upward re-probe. */
+  readonly settleMs: number
+  /** Period of the baseline re-measurement while engaged. */
+  readonly rebaselineMs: number
+  /** Relative upward drift of the baseline per second, so a lucky minimum does not stick. */
+  readonly baselineDecayPerSec: number
+  /** App-limited time after which the controller returns to passthrough (keeping its limit). */
+  readonly idleMs: number
+  /** A throughput or median-latency change of this factor while settled is a workload shift. */
+  readonly shiftFactor: number
+}
+
+/** @internal */
+export interface AimdConfig extends AimdTuning {
+  readonly enabled: boolean
+  /** p99 target in microseconds; 0 = none (inflation over the baseline still applies). */
+  readonly p99TargetUs: number
+  readonly minInFlight: number
+  readonly maxInFlight: number
+  readonly tickMs: number
+  /** Upper bounds (µs) of the latency histogram buckets; one more bucket catches the overflow. */
+  readonly bucketBoundsUs: ReadonlyArray<number>
+}
+
+/** @internal */
+export interface AimdOptions {
+  readonly enabled?: boolean | undefined
+  readonly p99Target?: Duration.DurationInput | undefined
+  readonly minInFlight?: number | undefined
+  readonly maxInFlight?: number | undefined
+  readonly tick?: Duration.DurationInput | undefined
+  readonly tuning?: Partial<AimdTuning> | undefined
+}
+
+/**
+ * Defaults chosen from the measurements in docs/design/aimd.md: windows of ≥ 200 completions and
+ * ≥ 20 ms keep the p99 of one window meaningful (two samples above it) without slowing a
+ * 2-second convergence; ×0.8 is the anchor's decrease, kept because it bounds the steady-state
+ * dip at 20 %.
+ *
+ * @internal
+ */
+export const defaultTuning: AimdTuning = {
+  minSamples: 200,
+  minWindowMs: 20,
+  maxWindowMs: 500,
+  baselineDepth: 1,
+  startDepth: 4,
+  inflation: 6,
+  backoff: 0.8,
+  probeGain: 0.125,
+  gainSpan: 1.5,
+  minGain: 0.05,
+  settleMs: 1000,
+  rebaselineMs: 10_000,
+  baselineDecayPerSec: 0.02,
+  idleMs: 1000,
+  shiftFactor: 2.5
+}
+
+/** @internal */
+export const defaultBucketBoundsUs: ReadonlyArray<number> = Array.from({ length: 24 }, (_, i) => 2 ** i)
+
+const positiveInt = (value: number | undefined, fallback: number): number =>
+  value !== undefined && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback
+
+/** @internal */
+export const makeConfig = (
+  options: AimdOptions = {},
+  bucketBoundsUs: ReadonlyArray<number> = defaultBucketBoundsUs
+): AimdConfig => {
+  const maxInFlight = positiveInt(options.maxInFlight, 256)
+  const minInFlight = Math.min(positiveInt(options.minInFlight, 1), maxInFlight)
+  const tickMs = options.tick === undefined ? 10 : Math.max(1, Duration.toMillis(Duration.decode(options.tick)))
+  const p99TargetUs = options.p99Target === undefined
+    ? 0
+    : Math.max(0, Duration.toMillis(Duration.decode(options.p99Target)) * 1000)
+  const tuning = { ...defaultTuning, ...options.tuning }
+  return {
+    ...tuning,
+    enabled: options.enabled ?? true,
+    p99TargetUs: Number.isFinite(p99TargetUs) ? p99TargetUs : 0,
+    minInFlight,
+    maxInFlight,
+    tickMs,
+    bucketBoundsUs
+  }
+}

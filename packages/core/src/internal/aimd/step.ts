@@ -1,0 +1,498 @@
+/**
+ * The AIMD controller as a pure function: `step(config, state, sample) → { state, limit }`.
+ *
+ * No clock, no I/O, no native call: the fiber (controller.ts) feeds it one sample per ring per tick
+ * and writes the limit it returns. Ticks are accumulated into decision windows of at least
+ * `minSamples` completions, so a decision never rests on a handful of latencies.
+ *
+ * Phases:
+ * - passthrough — not throttling. The limit is what was learned (or the maximum): it never binds
+ *   while the app is the bottleneck, and protects the device the moment demand returns.
+ * - baseline — a short dip to `baselineDepth` to measure the unloaded latency (on first demand,
+ *   periodically while engaged, and when the workload shifts).
+ * - probe — additive increase, step ∝ limit, only while the app is not the bottleneck and more
+ *   depth still buys throughput.
+ * - backoff — multiplicative decrease after a p99-target breach or a median-latency inflation over
+ *   the (decaying, re-measured) baseline.
+ * - settled — hold; periodically re-probe upwards (a failed re-probe returns to the held limit).
+ *
+ * @internal
+ */
+import type { AimdConfig } from "./config.js"
+import { percentile } from "./histogram.js"
+
+/** @internal */
+export type Phase = "passthrough" | "baseline" | "probe" | "backoff" | "settled"
+
+/**
+ * What one ring did during one tick. Counts are deltas since the previous sample.
+ *
+ * @internal
+ */
+export interface AimdSample {
+  readonly elapsedMs: number
+  /** Every completion of the tick (not sampled). */
+  readonly completions: number
+  /** Operations in the kernel (current or tick average). */
+  readonly inFlight: number
+  /** Operations waiting in the ring's limit queue. */
+  readonly queued: number
+  /** The limit the ring currently enforces. */
+  readonly limit: number
+  /** Completions per latency bucket during the tick, aligned with `config.bucketBoundsUs`. */
+  readonly latency: ArrayLike<number>
+}
+
+/** @internal */
+export interface WindowStats {
+  readonly ms: number
+  readonly completions: number
+  /** Completions per second. */
+  readonly throughput: number
+  readonly p50Us: number
+  readonly p99Us: number
+  readonly inFlight: number
+  readonly queued: number
+}
+
+interface Window {
+  readonly ms: number
+  readonly ticks: number
+  readonly completions: number
+  readonly inFlightSum: number
+  readonly queuedSum: number
+  readonly histogram: ReadonlyArray<number>
+}
+
+interface ProbePoint {
+  readonly limit: number
+  readonly throughput: number
+}
+
+/** @internal */
+export interface AimdState {
+  readonly phase: Phase
+  /** The limit the controller wants enforced. */
+  readonly limit: number
+  /** Last limit validated by a settle or a backoff; 0 = nothing learned yet. */
+  readonly learnedLimit: number
+  /** Unloaded median / p99 latency; 0 = not measured yet. */
+  readonly baselineP50Us: number
+  readonly baselineP99Us: number
+  /** The last completed decision window. */
+  readonly last: WindowStats | undefined
+  readonly window: Window
+  readonly phaseMs: number
+  readonly sinceBaselineMs: number
+  readonly appLimitedMs: number
+  /** Consecutive windows with a breach. */
+  readonly breaches: number
+  /** Windows still to discard: those right after a decrease carry latencies of the old depth. */
+  readonly skip: number
+  /** (limit, throughput) of the current probe, oldest first. */
+  readonly history: ReadonlyArray<ProbePoint>
+  /** Limit held while a baseline is measured, and the phase to go back to. */
+  readonly holdLimit: number
+  readonly returnPhase: Phase
+  /** The settled limit a re-probe started from (0 = not a re-probe). */
+  readonly reprobeFrom: number
+  /** Limit at which the current backoff started. */
+  readonly backoffFrom: number
+  /** Smoothed window stats while settled, to notice a workload shift. */
+  readonly reference: WindowStats | undefined
+}
+
+/** @internal */
+export interface Transition {
+  readonly from: Phase
+  readonly to: Phase
+  readonly reason: string
+}
+
+/** @internal */
+export interface StepResult {
+  readonly state: AimdState
+  readonly limit: number
+  readonly transition: Transition | undefined
+}
+
+const emptyWindow = (buckets: number): Window => ({
+  ms: 0,
+  ticks: 0,
+  completions: 0,
+  inFlightSum: 0,
+  queuedSum: 0,
+  histogram: new Array<number>(buckets).fill(0)
+})
+
+const bucketCount = (config: AimdConfig): number => config.bucketBoundsUs.length + 1
+
+/** @internal */
+export const initial = (config: AimdConfig): AimdState => ({
+  phase: "passthrough",
+  limit: config.maxInFlight,
+  learnedLimit: 0,
+  baselineP50Us: 0,
+  baselineP99Us: 0,
+  last: undefined,
+  window: emptyWindow(bucketCount(config)),
+  phaseMs: 0,
+  sinceBaselineMs: 0,
+  appLimitedMs: 0,
+  breaches: 0,
+  skip: 0,
+  history: [],
+  holdLimit: 0,
+  returnPhase: "passthrough",
+  reprobeFrom: 0,
+  backoffFrom: 0,
+  reference: undefined
+})
+
+const clamp = (config: AimdConfig, limit: number): number =>
+  Math.max(config.minInFlight, Math.min(config.maxInFlight, Math.round(limit)))
+
+const accumulate = (window: Window, sample: AimdSample): Window => {
+  const histogram = window.histogram.slice()
+  const n = Math.min(histogram.length, sample.latency.length)
+  for (let i = 0; i < n; i++) histogram[i]! += sample.latency[i]!
+  return {
+    ms: window.ms + Math.max(0, sample.elapsedMs),
+    ticks: window.ticks + 1,
+    completions: window.completions + Math.max(0, sample.completions),
+    inFlightSum: window.inFlightSum + Math.max(0, sample.inFlight),
+    queuedSum: window.queuedSum + Math.max(0, sample.queued),
+    histogram
+  }
+}
+
+const summarize = (config: AimdConfig, window: Window): WindowStats => ({
+  ms: window.ms,
+  completions: window.completions,
+  throughput: window.ms > 0 ? (window.completions * 1000) / window.ms : 0,
+  p50Us: percentile(config.bucketBoundsUs, window.histogram, 0.5),
+  p99Us: percentile(config.bucketBoundsUs, window.histogram, 0.99),
+  inFlight: window.ticks > 0 ? window.inFlightSum / window.ticks : 0,
+  queued: window.ticks > 0 ? window.queuedSum / window.ticks : 0
+})
+
+/** Netflix's rule: more depth cannot help while the caller keeps less than half of it busy. */
+const appLimited = (state: AimdState, w: WindowStats): boolean =>
+  w.queued < 0.5 && w.inFlight < state.limit / 2
+
+/** Step ∝ limit: +1 at small depths, +12.5 % at large ones, so 4 → 48 takes ~17 windows. */
+const increase = (config: AimdConfig, limit: number): number =>
+  clamp(config, limit + Math.max(1, Math.ceil(limit * config.probeGain)))
+
+/** Decrease from what is really in flight: ×0.8 of an unused limit of 256 would change nothing. */
+const decrease = (config: AimdConfig, state: AimdState, w: WindowStats): number =>
+  clamp(config, Math.floor(Math.min(state.limit, Math.max(1, Math.ceil(w.inFlight))) * config.backoff))
+
+interface Breach {
+  readonly kind: "target" | "inflation"
+  readonly reason: string
+  readonly severe: boolean
+}
+
+const breachOf = (config: AimdConfig, state: AimdState, w: WindowStats): Breach | undefined => {
+  if (config.p99TargetUs > 0 && w.p99Us > config.p99TargetUs) {
+    return {
+      kind: "target",
+      reason: `p99 ${fmt(w.p99Us)} over target ${fmt(config.p99TargetUs)}`,
+      severe: w.p99Us > 2 * config.p99TargetUs
+    }
+  }
+  const threshold = config.inflation * state.baselineP50Us
+  if (state.baselineP50Us > 0 && w.p50Us > threshold) {
+    return {
+      kind: "inflation",
+      reason: `p50 ${fmt(w.p50Us)} over ${config.inflation}× baseline ${fmt(state.baselineP50Us)}`,
+      severe: w.p50Us > 2 * threshold
+    }
+  }
+  return undefined
+}
+
+const fmt = (us: number): string => us >= 1000 ? `${(us / 1000).toFixed(2)}ms` : `${Math.round(us)}µs`
+
+const result = (state: AimdState, transition?: Transition): StepResult => ({
+  state,
+  limit: state.limit,
+  transition
+})
+
+const goto = (
+  config: AimdConfig,
+  state: AimdState,
+  phase: Phase,
+  limit: number,
+  reason: string,
+  extra: Partial<AimdState> = {}
+): StepResult => {
+  const next: AimdState = {
+    ...state,
+    phase,
+    limit: clamp(config, limit),
+    phaseMs: 0,
+    appLimitedMs: 0,
+    breaches: 0,
+    ...extra
+  }
+  return result(next, phase === state.phase ? undefined : { from: state.phase, to: phase, reason })
+}
+
+/**
+ * A re-probe starts its history with the settled point, so every step up is judged against what
+ * the held limit already delivers.
+ */
+const enterProbe = (
+  config: AimdConfig,
+  state: AimdState,
+  from: number,
+  reason: string,
+  settledThroughput?: number
+) => {
+  const start = clamp(config, from)
+  return goto(config, state, "probe", start, reason, {
+    history: settledThroughput === undefined ? [] : [{ limit: start, throughput: settledThroughput }],
+    reprobeFrom: settledThroughput === undefined ? 0 : start
+  })
+}
+
+const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, reason: string) =>
+  goto(config, state, "backoff", limit, reason, { skip: 1, backoffFrom: state.limit, reprobeFrom: 0 })
+
+const enterSettled = (config: AimdConfig, state: AimdState, limit: number, reason: string) => {
+  const clamped = clamp(config, limit)
+  return goto(config, state, "settled", clamped, reason, {
+    learnedLimit: clamped,
+    reprobeFrom: 0,
+    reference: undefined
+  })
+}
+
+const enterBaseline = (config: AimdConfig, state: AimdState, hold: number, returnPhase: Phase, reason: string) =>
+  goto(config, state, "baseline", config.baselineDepth, reason, {
+    skip: 1,
+    holdLimit: clamp(config, hold),
+    returnPhase
+  })
+
+const enterPassthrough = (config: AimdConfig, state: AimdState, learned: number, reason: string) =>
+  goto(config, state, "passthrough", learned > 0 ? learned : config.maxInFlight, reason, {
+    learnedLimit: learned,
+    reprobeFrom: 0
+  })
+
+/** @internal */
+export const step = (config: AimdConfig, state: AimdState, sample: AimdSample): StepResult => {
+  const elapsed = Math.max(0, sample.elapsedMs)
+  const drift = 1 + (config.baselineDecayPerSec * elapsed) / 1000
+  const window = accumulate(state.window, sample)
+  const advanced: AimdState = {
+    ...state,
+    window,
+    phaseMs: state.phaseMs + elapsed,
+    sinceBaselineMs: state.sinceBaselineMs + elapsed,
+    baselineP50Us: state.baselineP50Us * drift,
+    baselineP99Us: state.baselineP99Us * drift
+  }
+  const full = window.completions >= config.minSamples && window.ms >= config.minWindowMs
+  const thin = !full && window.ms >= config.maxWindowMs
+  if (!full && !thin) return result(advanced)
+  const w = summarize(config, window)
+  const closed: AimdState = { ...advanced, window: emptyWindow(bucketCount(config)), last: w }
+  if (closed.skip > 0) return result({ ...closed, skip: closed.skip - 1 })
+  return thin ? decideThin(config, closed, w) : decide(config, closed, w)
+}
+
+const decideThin = (config: AimdConfig, state: AimdState, w: WindowStats): StepResult => {
+  if (state.phase === "baseline") {
+    return finishBaseline(config, state, w.completions >= 20 ? w : undefined)
+  }
+  if (state.phase === "passthrough") return result(state)
+  const idle = state.appLimitedMs + w.ms
+  if (idle >= config.idleMs) {
+    return enterPassthrough(config, state, learnedOnIdle(state), "idle: too few completions to decide")
+  }
+  return result({ ...state, appLimitedMs: idle })
+}
+
+/** An unfinished probe has not validated its limit: keep the previous lesson. */
+const learnedOnIdle = (state: AimdState): number =>
+  state.phase === "probe" ? (state.learnedLimit > 0 ? state.learnedLimit : 0) : state.limit
+
+const finishBaseline = (config: AimdConfig, state: AimdState, w: WindowStats | undefined): StepResult => {
+  const measured: AimdState = w === undefined ? state : {
+    ...state,
+    baselineP50Us: w.p50Us,
+    baselineP99Us: w.p99Us,
+    sinceBaselineMs: 0
+  }
+  const reason = w === undefined
+    ? "baseline abandoned: no load"
+    : `baseline p50 ${fmt(w.p50Us)} p99 ${fmt(w.p99Us)}`
+  switch (state.returnPhase) {
+    case "probe":
+      return enterProbe(config, measured, state.holdLimit, reason)
+    case "settled":
+      return enterSettled(config, measured, state.holdLimit, reason)
+    default:
+      return enterPassthrough(config, measured, state.learnedLimit, reason)
+  }
+}
+
+const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResult => {
+  // A window at (almost) depth 1 is a free baseline measurement; any lower median is too.
+  let state = state0
+  if (state.baselineP50Us > 0) {
+    state = {
+      ...state,
+      baselineP50Us: Math.min(state.baselineP50Us, w.p50Us),
+      baselineP99Us: Math.min(state.baselineP99Us, w.p99Us)
+    }
+  } else if (w.inFlight <= config.baselineDepth + 0.5) {
+    state = { ...state, baselineP50Us: w.p50Us, baselineP99Us: w.p99Us, sinceBaselineMs: 0 }
+  }
+
+  const breach = breachOf(config, state, w)
+  const breaches = breach === undefined ? 0 : state.breaches + 1
+  state = { ...state, breaches }
+  const confirmed = breach !== undefined && (breaches >= 2 || breach.severe)
+  const limited = appLimited(state, w)
+
+  switch (state.phase) {
+    case "baseline":
+      return finishBaseline(config, state0, w)
+
+    case "passthrough": {
+      if (confirmed) {
+        // Nothing learned yet: backing off from an arbitrary depth only finds a tolerable one; a
+        // slow start from below finds the knee.
+        if (state.learnedLimit === 0) {
+          return state.baselineP50Us === 0
+            ? enterBaseline(config, state, config.startDepth, "probe", breach.reason)
+            : enterProbe(config, state, config.startDepth, breach.reason)
+        }
+        return enterBackoff(config, state, decrease(config, state, w), breach.reason)
+      }
+      if (state.baselineP50Us === 0 && w.inFlight > config.baselineDepth + 0.5) {
+        const start = state.learnedLimit > 0 ? state.learnedLimit : config.startDepth
+        return limited
+          ? enterBaseline(config, state, state.limit, "passthrough", "first load: measure baseline")
+          : enterBaseline(config, state, start, "probe", "first demand: measure baseline")
+      }
+      if (!limited) {
+        const start = state.learnedLimit > 0 ? state.learnedLimit : config.startDepth
+        return enterProbe(config, state, start, "demand: queue or in-flight ≥ limit/2")
+      }
+      return result(state)
+    }
+
+    case "probe": {
+      if (confirmed) {
+        const to = state.reprobeFrom > 0 ? Math.min(state.reprobeFrom, state.limit) : decrease(config, state, w)
+        return enterBackoff(config, state, to, breach.reason)
+      }
+      if (limited) {
+        const idle = state.appLimitedMs + w.ms
+        if (idle >= config.idleMs) {
+          return enterPassthrough(config, state, learnedOnIdle(state), "app-limited: in-flight < limit/2")
+        }
+        return result({ ...state, appLimitedMs: idle })
+      }
+      const point: ProbePoint = { limit: state.limit, throughput: w.throughput }
+      const reference = gainReference(config, state, point)
+      if (reference !== undefined && point.throughput < reference.throughput * (1 + config.minGain)) {
+        // A re-probe that gains nothing returns to the held limit; a first probe settles on its
+        // best point, which sits at the knee when throughput falls past it.
+        const to = state.reprobeFrom > 0 ? state.reprobeFrom : best([...state.history, point]).limit
+        return enterSettled(
+          config,
+          state,
+          to,
+          `knee: ${reference.limit}→${point.limit} in flight gained < ${config.minGain * 100}% throughput`
+        )
+      }
+      if (state.limit >= config.maxInFlight) return enterSettled(config, state, state.limit, "at maxInFlight")
+      const history = state.history.length >= 32 ? [state.history[0]!, ...state.history.slice(2)] : state.history
+      return result({
+        ...state,
+        appLimitedMs: 0,
+        history: [...history, point],
+        limit: increase(config, state.limit)
+      })
+    }
+
+    case "backoff": {
+      if (breach !== undefined) {
+        const stale = breach.kind === "inflation" &&
+          (state.limit <= config.minInFlight || state.limit * 2 <= state.backoffFrom)
+        if (stale) {
+          // Halving the depth did not bring the median down: the device (or the workload) is slower
+          // than the baseline says, not overloaded. Re-measure instead of collapsing to the minimum.
+          return enterBaseline(config, state, state.limit, "probe", "inflation persists at low depth: re-baseline")
+        }
+        // At the floor a target breach cannot be helped: hold there until it clears.
+        if (state.limit <= config.minInFlight) return result(state)
+        return result({ ...state, limit: decrease(config, state, w), skip: 1 })
+      }
+      return enterSettled(config, state, state.limit, "latency back under threshold")
+    }
+
+    case "settled": {
+      if (confirmed) return enterBackoff(config, state, decrease(config, state, w), breach.reason)
+      if (limited) {
+        const idle = state.appLimitedMs + w.ms
+        if (idle >= config.idleMs) return enterPassthrough(config, state, state.limit, "app-limited: in-flight < limit/2")
+        return result({ ...state, appLimitedMs: idle })
+      }
+      const ref = state.reference
+      if (ref !== undefined && isShift(config, ref, w)) {
+        // Probe from half the held limit: a knee that moved down is found from below too.
+        const from = Math.max(config.startDepth, Math.floor(state.limit / 2))
+        return enterBaseline(config, state, from, "probe", "workload shift")
+      }
+      if (state.sinceBaselineMs >= config.rebaselineMs) {
+        return enterBaseline(config, state, state.limit, "settled", "periodic baseline re-measure")
+      }
+      if (state.phaseMs >= config.settleMs) {
+        return enterProbe(config, state, state.limit, "periodic re-probe", (ref ?? w).throughput)
+      }
+      return result({ ...state, appLimitedMs: 0, reference: smooth(ref, w) })
+    }
+  }
+}
+
+/** First probe: the newest point `gainSpan`× below. Re-probe: the settled point. */
+const gainReference = (config: AimdConfig, state: AimdState, point: ProbePoint): ProbePoint | undefined => {
+  if (state.reprobeFrom > 0) {
+    const first = state.history[0]
+    return first !== undefined && first.limit < point.limit ? first : undefined
+  }
+  for (let i = state.history.length - 1; i >= 0; i--) {
+    const p = state.history[i]!
+    if (p.limit * config.gainSpan <= point.limit) return p
+  }
+  return undefined
+}
+
+const best = (points: ReadonlyArray<ProbePoint>): ProbePoint =>
+  points.reduce((a, b) => (b.throughput > a.throughput ? b : a))
+
+const isShift = (config: AimdConfig, ref: WindowStats, w: WindowStats): boolean => {
+  const f = config.shiftFactor
+  return w.throughput > ref.throughput * f || w.throughput * f < ref.throughput ||
+    w.p50Us > ref.p50Us * f || w.p50Us * f < ref.p50Us
+}
+
+const smooth = (ref: WindowStats | undefined, w: WindowStats): WindowStats =>
+  ref === undefined ? w : {
+    ms: w.ms,
+    completions: w.completions,
+    throughput: ref.throughput * 0.8 + w.throughput * 0.2,
+    p50Us: ref.p50Us * 0.8 + w.p50Us * 0.2,
+    p99Us: ref.p99Us * 0.8 + w.p99Us * 0.2,
+    inFlight: ref.inFlight * 0.8 + w.inFlight * 0.2,
+    queued: ref.queued * 0.8 + w.queued * 0.2
+  }

@@ -1,0 +1,328 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Aimd from "../src/Aimd.js"
+import { logLinearBounds } from "./aimdModel.js"
+
+const bounds = logLinearBounds()
+
+interface Tick {
+  readonly completions?: number
+  readonly inFlight?: number
+  readonly queued?: number
+  readonly p50Us?: number
+  readonly p99Us?: number
+  readonly ms?: number
+}
+
+const bucketOf = (us: number): number => {
+  for (let i = 0; i < bounds.length; i++) if (us <= bounds[i]!) return i
+  return bounds.length
+}
+
+/** One tick; by default a full decision window (1000 completions over 25 ms). */
+const sample = (state: Aimd.State, t: Tick): Aimd.Sample => {
+  const completions = t.completions ?? 1000
+  const latency = new Float64Array(bounds.length + 1)
+  latency[bucketOf(t.p50Us ?? 100)]! += completions * 0.98
+  latency[bucketOf(t.p99Us ?? t.p50Us ?? 100)]! += completions * 0.02
+  return {
+    elapsedMs: t.ms ?? 25,
+    completions,
+    inFlight: t.inFlight ?? state.limit,
+    queued: t.queued ?? 50,
+    limit: state.limit,
+    latency
+  }
+}
+
+const run = (config: Aimd.Config, state: Aimd.State, ticks: ReadonlyArray<Tick>) => {
+  let s = state
+  const transitions: Array<Aimd.Transition> = []
+  for (const t of ticks) {
+    const r = Aimd.step(config, s, sample(s, t))
+    assert.strictEqual(r.limit, r.state.limit)
+    if (r.transition) transitions.push(r.transition)
+    s = r.state
+  }
+  return { state: s, transitions }
+}
+
+const config = (options: Aimd.Options = {}) => Aimd.makeConfig(options, bounds)
+const engaged = (c: Aimd.Config, patch: Partial<Aimd.State>): Aimd.State => ({
+  ...Aimd.initial(c),
+  baselineP50Us: 100,
+  baselineP99Us: 150,
+  ...patch
+})
+
+const times = <A>(n: number, a: A): ReadonlyArray<A> => Array.from({ length: n }, () => a)
+
+interface Row {
+  readonly name: string
+  readonly options?: Aimd.Options
+  readonly from: Partial<Aimd.State>
+  readonly ticks: ReadonlyArray<Tick>
+  readonly phase: Aimd.Phase
+  readonly limit: number | readonly [number, number]
+  readonly learned?: number
+}
+
+const rows: ReadonlyArray<Row> = [
+  {
+    name: "a thin tick decides nothing (minimum samples per decision)",
+    from: { phase: "probe", limit: 16 },
+    ticks: [{ completions: 150, ms: 30 }],
+    phase: "probe",
+    limit: 16
+  },
+  {
+    name: "ticks accumulate into one window once enough completions arrived",
+    from: { phase: "probe", limit: 16 },
+    ticks: [{ completions: 150, ms: 10 }, { completions: 150, ms: 10 }],
+    phase: "probe",
+    limit: 18
+  },
+  {
+    name: "passthrough holds while the app is the bottleneck",
+    from: { phase: "passthrough", limit: 256 },
+    ticks: times(10, { inFlight: 10, queued: 0 }),
+    phase: "passthrough",
+    limit: 256
+  },
+  {
+    name: "first demand measures the baseline at depth 1",
+    from: { phase: "passthrough", limit: 256, baselineP50Us: 0, baselineP99Us: 0 },
+    ticks: [{ inFlight: 200, queued: 0 }],
+    phase: "baseline",
+    limit: 1
+  },
+  {
+    name: "a baseline window (after a drain window) starts the probe at startDepth",
+    from: { phase: "baseline", limit: 1, skip: 1, holdLimit: 4, returnPhase: "probe" },
+    ticks: [{ p50Us: 500 }, { p50Us: 60, inFlight: 1 }],
+    phase: "probe",
+    limit: 4
+  },
+  {
+    name: "probe: additive increase of max(1, limit/8)",
+    from: { phase: "probe", limit: 40 },
+    ticks: [{}],
+    phase: "probe",
+    limit: 45
+  },
+  {
+    name: "probe: +1 at small depths",
+    from: { phase: "probe", limit: 4 },
+    ticks: [{}, {}],
+    phase: "probe",
+    limit: 6
+  },
+  {
+    name: "probe: no growth while in-flight < limit/2 and nothing queued",
+    from: { phase: "probe", limit: 40 },
+    ticks: times(5, { inFlight: 12, queued: 0 }),
+    phase: "probe",
+    limit: 40
+  },
+  {
+    name: "probe: one breach of the p99 target is not enough",
+    options: { p99Target: "1 millis" },
+    from: { phase: "probe", limit: 40 },
+    ticks: [{ p99Us: 1500 }],
+    phase: "probe",
+    limit: 45
+  },
+  {
+    name: "probe: two windows over the p99 target back off ×0.8",
+    options: { p99Target: "1 millis" },
+    from: { phase: "probe", limit: 40 },
+    ticks: [{ p99Us: 1500 }, { p99Us: 1500 }],
+    phase: "backoff",
+    limit: 36
+  },
+  {
+    name: "probe: a p99 over twice the target backs off at once",
+    options: { p99Target: "1 millis" },
+    from: { phase: "probe", limit: 40 },
+    ticks: [{ p99Us: 2500 }],
+    phase: "backoff",
+    limit: 32
+  },
+  {
+    name: "probe: median inflation over the baseline backs off without a target",
+    from: { phase: "probe", limit: 40 },
+    ticks: [{ p50Us: 700 }, { p50Us: 700 }],
+    phase: "backoff",
+    limit: 36
+  },
+  {
+    name: "backoff: latency back to normal (after the drain window) settles and learns",
+    from: { phase: "backoff", limit: 32, skip: 1, backoffFrom: 40 },
+    ticks: [{ p50Us: 900 }, { p50Us: 120 }],
+    phase: "settled",
+    limit: 32,
+    learned: 32
+  },
+  {
+    name: "backoff: inflation that survives halving the depth re-measures the baseline",
+    from: { phase: "backoff", limit: 20, backoffFrom: 40 },
+    ticks: [{ p50Us: 900 }],
+    phase: "baseline",
+    limit: 1
+  },
+  {
+    name: "backoff: never below minInFlight",
+    options: { p99Target: "1 millis", minInFlight: 8 },
+    from: { phase: "backoff", limit: 9, backoffFrom: 10 },
+    ticks: [{ p99Us: 5000 }, { p99Us: 5000 }, { p99Us: 5000 }, { p99Us: 5000 }],
+    phase: "backoff",
+    limit: 8
+  },
+  {
+    name: "probe: 1.5× the depth without 5% more throughput settles at the best point",
+    from: {
+      phase: "probe",
+      limit: 60,
+      history: [{ limit: 36, throughput: 100_000 }, { limit: 41, throughput: 120_000 }, { limit: 47, throughput: 118_000 }]
+    },
+    ticks: [{ completions: 2500 }],
+    phase: "settled",
+    limit: 41,
+    learned: 41
+  },
+  {
+    name: "probe: stops growing at maxInFlight",
+    options: { maxInFlight: 64 },
+    from: { phase: "probe", limit: 64 },
+    ticks: [{}],
+    phase: "settled",
+    limit: 64
+  },
+  {
+    name: "settled: app-limited for idleMs returns to passthrough and keeps the learned limit",
+    from: { phase: "settled", limit: 48, learnedLimit: 48 },
+    ticks: times(45, { inFlight: 10, queued: 0 }),
+    phase: "passthrough",
+    limit: 48,
+    learned: 48
+  },
+  {
+    name: "passthrough with a learned limit: demand probes from it, not from scratch",
+    from: { phase: "passthrough", limit: 48, learnedLimit: 48 },
+    ticks: [{ inFlight: 48, queued: 100 }],
+    phase: "probe",
+    limit: 48
+  },
+  {
+    name: "passthrough: a closed-loop app that never queues still engages on latency inflation",
+    from: { phase: "passthrough", limit: 256 },
+    ticks: [{ inFlight: 100, queued: 0, p50Us: 2000 }],
+    phase: "probe",
+    limit: 4
+  },
+  {
+    name: "passthrough with a learned limit: inflation backs off from what is in flight",
+    from: { phase: "passthrough", limit: 256, learnedLimit: 200 },
+    ticks: [{ inFlight: 100, queued: 0, p50Us: 700 }, { inFlight: 100, queued: 0, p50Us: 700 }],
+    phase: "backoff",
+    limit: 80
+  },
+  {
+    name: "settled: after settleMs it re-probes one step up",
+    from: { phase: "settled", limit: 40, learnedLimit: 40 },
+    ticks: times(41, { completions: 1000 }),
+    phase: "probe",
+    limit: [45, 45]
+  },
+  {
+    name: "a re-probe that gains nothing returns to the held limit",
+    from: { phase: "probe", limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 40_000 }] },
+    ticks: [{ completions: 1000 }],
+    phase: "settled",
+    limit: 40
+  },
+  {
+    name: "settled: a throughput jump (workload shift) re-measures the baseline, then probes",
+    from: {
+      phase: "settled",
+      limit: 16,
+      learnedLimit: 16,
+      reference: { ms: 25, completions: 100, throughput: 4000, p50Us: 2000, p99Us: 3000, inFlight: 16, queued: 50 }
+    },
+    ticks: [{ completions: 5000, p50Us: 80 }],
+    phase: "baseline",
+    limit: 1
+  }
+]
+
+describe("Aimd.step", () => {
+  for (const row of rows) {
+    it(row.name, () => {
+      const c = config(row.options)
+      const { state } = run(c, engaged(c, row.from), row.ticks)
+      assert.strictEqual(state.phase, row.phase)
+      const [lo, hi] = typeof row.limit === "number" ? [row.limit, row.limit] : row.limit
+      assert.isTrue(state.limit >= lo && state.limit <= hi, `limit ${state.limit} not in [${lo}, ${hi}]`)
+      if (row.learned !== undefined) assert.strictEqual(state.learnedLimit, row.learned)
+    })
+  }
+
+  it("is pure: the same input gives the same output and the input is not mutated", () => {
+    const c = config()
+    const s = engaged(c, { phase: "probe", limit: 20 })
+    const frozen = JSON.stringify(s)
+    const x = sample(s, {})
+    const a = Aimd.step(c, s, x)
+    const b = Aimd.step(c, s, x)
+    assert.deepStrictEqual(a, b)
+    assert.strictEqual(JSON.stringify(s), frozen)
+  })
+
+  it("the initial state is passthrough at maxInFlight, nothing learned", () => {
+    const c = config({ maxInFlight: 128 })
+    const s = Aimd.initial(c)
+    assert.strictEqual(s.phase, "passthrough")
+    assert.strictEqual(s.limit, 128)
+    assert.strictEqual(s.learnedLimit, 0)
+  })
+
+  it("invalid options fall back to defaults; min is capped by max", () => {
+    const c = Aimd.makeConfig({ minInFlight: 500, maxInFlight: 64, tick: "5 millis", p99Target: "2 millis" })
+    assert.strictEqual(c.maxInFlight, 64)
+    assert.strictEqual(c.minInFlight, 64)
+    assert.strictEqual(c.tickMs, 5)
+    assert.strictEqual(c.p99TargetUs, 2000)
+    const d = Aimd.makeConfig({ minInFlight: Number.NaN, maxInFlight: -3 })
+    assert.strictEqual(d.minInFlight, 1)
+    assert.strictEqual(d.maxInFlight, 256)
+  })
+
+  it("the baseline drifts up between measurements so a lucky minimum does not stick", () => {
+    const c = config()
+    const s = engaged(c, { phase: "probe", limit: 10 })
+    const r = Aimd.step(c, s, { ...sample(s, { completions: 10 }), elapsedMs: 1000 })
+    assert.isTrue(r.state.baselineP50Us > 101 && r.state.baselineP50Us < 103)
+  })
+})
+
+describe("Aimd.percentile", () => {
+  const table: ReadonlyArray<readonly [string, ReadonlyArray<number>, ReadonlyArray<number>, number, number, number]> = [
+    ["empty histogram", [10, 20, 40], [0, 0, 0, 0], 0.5, 0, 0],
+    ["all in one bucket, middle rank", [10, 20, 40], [0, 100, 0, 0], 0.5, 10, 20],
+    ["p99 in the tail bucket", [10, 20, 40], [98, 0, 2, 0], 0.99, 20, 40],
+    ["overflow reports twice the last bound", [10, 20, 40], [0, 0, 0, 10], 0.5, 40, 80],
+    ["exact small buckets", [0, 1, 2, 3], [0, 0, 0, 100, 0], 0.5, 2, 3]
+  ]
+  for (const [name, b, counts, q, lo, hi] of table) {
+    it(name, () => {
+      const v = Aimd.percentile(b, counts, q)
+      assert.isTrue(v >= lo && v <= hi, `${v} not in [${lo}, ${hi}]`)
+    })
+  }
+
+  it("moves smoothly inside a bucket", () => {
+    const b = [100, 200]
+    const low = Aimd.percentile(b, [0, 100, 0], 0.1)
+    const high = Aimd.percentile(b, [0, 100, 0], 0.9)
+    assert.isTrue(low < high && low > 100 && high < 200)
+  })
+})
