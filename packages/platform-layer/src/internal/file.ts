@@ -1,0 +1,143 @@
+import type { AuraEngine } from "@auraio/core"
+import * as PlatformError from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { relabel } from "./errors.js"
+
+/**
+ * NodeFileSystem's `FileImpl`, op for op, over the engine: a bigint cursor behind a one-permit
+ * semaphore; reads are positional at the cursor (so a FIFO fails with ESPIPE exactly as there);
+ * append mode writes at the kernel's end of file and leaves the cursor alone; truncate pulls a cursor
+ * past the new end back to it. The mappers are built once per File, not per op.
+ * @internal
+ */
+export class AuraFile implements FileSystem.File {
+  readonly [FileSystem.FileTypeId]: FileSystem.FileTypeId = FileSystem.FileTypeId
+
+  private position = 0n
+  private readonly lock = Effect.unsafeMakeSemaphore(1).withPermits(1)
+  private readonly readError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
+  private readonly readAllocError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
+  private readonly writeError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
+  private readonly writeAllError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
+  private readonly onRead: (n: number) => FileSystem.Size
+  private readonly onWrite: (n: number) => FileSystem.Size
+
+  constructor(
+    readonly fd: FileSystem.File.Descriptor,
+    private readonly append: boolean,
+    private readonly engine: AuraEngine.Service
+  ) {
+    this.readError = relabel("read", fd)
+    this.readAllocError = relabel("readAlloc", fd)
+    this.writeError = relabel("write", fd)
+    this.writeAllError = relabel("writeAll", fd)
+    this.onRead = (n) => {
+      const size = FileSystem.Size(n)
+      this.position = this.position + size
+      return size
+    }
+    this.onWrite = (n) => {
+      const size = FileSystem.Size(n)
+      if (!this.append) this.position = this.position + size
+      return size
+    }
+  }
+
+  get stat() {
+    return Effect.mapError(this.engine.stat(this.fd), relabel("stat", this.fd))
+  }
+
+  get sync() {
+    return Effect.mapError(this.engine.fsync(this.fd), relabel("sync", this.fd))
+  }
+
+  seek(offset: FileSystem.SizeInput, from: FileSystem.SeekMode) {
+    const offsetSize = FileSystem.Size(offset)
+    return this.lock(Effect.sync(() => {
+      if (from === "start") this.position = offsetSize
+      else if (from === "current") this.position = this.position + offsetSize
+      return this.position
+    })) as unknown as Effect.Effect<void>
+  }
+
+  read(buffer: Uint8Array) {
+    return this.lock(Effect.suspend(() =>
+      Effect.mapBoth(this.engine.read(this.fd, buffer, this.position), {
+        onFailure: this.readError,
+        onSuccess: this.onRead
+      })
+    ))
+  }
+
+  readAlloc(size: FileSystem.SizeInput) {
+    const length = Number(size)
+    return this.lock(Effect.suspend(() => {
+      const buffer = Buffer.allocUnsafeSlow(length)
+      return Effect.mapBoth(this.engine.read(this.fd, buffer, this.position), {
+        onFailure: this.readAllocError,
+        onSuccess: (bytesRead): Option.Option<Uint8Array> => {
+          if (bytesRead === 0) return Option.none()
+          this.position = this.position + BigInt(bytesRead)
+          if (bytesRead === length) return Option.some(buffer)
+          // Same as NodeFileSystem: a short read returns a right-sized copy, not a view.
+          const exact = Buffer.allocUnsafeSlow(bytesRead)
+          buffer.copy(exact, 0, 0, bytesRead)
+          return Option.some(exact)
+        }
+      })
+    }))
+  }
+
+  truncate(length?: FileSystem.SizeInput) {
+    return this.lock(Effect.suspend(() =>
+      Effect.mapBoth(this.engine.truncate(this.fd, length ? Number(length) : 0), {
+        onFailure: relabel("truncate", this.fd),
+        onSuccess: () => {
+          if (!this.append) {
+            const len = BigInt(length ?? 0)
+            if (this.position > len) this.position = len
+          }
+        }
+      })
+    ))
+  }
+
+  write(buffer: Uint8Array) {
+    return this.lock(Effect.suspend(() =>
+      Effect.mapBoth(this.engine.write(this.fd, buffer, this.append ? undefined : this.position), {
+        onFailure: this.writeError,
+        onSuccess: this.onWrite
+      })
+    ))
+  }
+
+  writeAll(buffer: Uint8Array) {
+    return this.lock(this.writeAllChunk(buffer))
+  }
+
+  private writeAllChunk(buffer: Uint8Array): Effect.Effect<void, PlatformError.PlatformError> {
+    return Effect.flatMap(
+      Effect.mapError(
+        Effect.suspend(() => this.engine.write(this.fd, buffer, this.append ? undefined : this.position)),
+        this.writeAllError
+      ),
+      (bytesWritten) => {
+        if (bytesWritten === 0) {
+          return Effect.fail(
+            new PlatformError.SystemError({
+              module: "FileSystem",
+              method: "writeAll",
+              reason: "WriteZero",
+              pathOrDescriptor: this.fd,
+              description: "write returned 0 bytes written"
+            })
+          )
+        }
+        if (!this.append) this.position = this.position + BigInt(bytesWritten)
+        return bytesWritten < buffer.length ? this.writeAllChunk(buffer.subarray(bytesWritten)) : Effect.void
+      }
+    )
+  }
+}
