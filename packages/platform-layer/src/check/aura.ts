@@ -169,16 +169,16 @@ export const load = (
       }
     }
 
-    const stats = engine?.stats
-    const rings = (): Effect.Effect<ReadonlyArray<RingView>> =>
-      stats === undefined
-        ? Effect.succeed([])
-        : stats.pipe(Effect.map(ringViews), Effect.orElseSucceed(() => []), Effect.catchAllDefect(() => Effect.succeed([])))
+    const bounds = typeof native === "object" && Array.isArray(native["LATENCY_BUCKET_BOUNDS_US"])
+      ? (native["LATENCY_BUCKET_BOUNDS_US"] as ReadonlyArray<number>)
+      : undefined
+    const rings = engine ? ringSampler(engine, bounds) : () => Effect.succeed([])
 
     return { engine, engineUnavailable, fileSystem, fileSystemUnavailable, fallbackReason, allocAligned, rings }
   })
 
-const num = (o: Record<string, unknown>, ...keys: ReadonlyArray<string>): number | undefined => {
+const num = (o: Record<string, unknown> | undefined, ...keys: ReadonlyArray<string>): number | undefined => {
+  if (!o) return undefined
   for (const k of keys) {
     const v = o[k]
     if (typeof v === "number") return v
@@ -187,19 +187,73 @@ const num = (o: Record<string, unknown>, ...keys: ReadonlyArray<string>): number
   return undefined
 }
 
-/** Reads the per-ring part of an `EngineStats` snapshot; tolerant of field names until the contract pins them. */
+type LatencyBuckets = (ring: number) => ArrayLike<number>
+
+/**
+ * Per-ring limit (from `stats`) and p99 over the interval since the previous call: the native latency
+ * histograms are cumulative, so each call diffs them with the copy it kept (as the AIMD controller does).
+ * Without the histograms it falls back to whatever percentile or mean the stats carry.
+ */
+const ringSampler = (engine: EngineLike, bounds: ReadonlyArray<number> | undefined) => {
+  const nat = (engine as unknown as { native?: Record<string, unknown> }).native
+  const buckets = nat && typeof nat["latencyBuckets"] === "function"
+    ? ((ring: number) => (nat["latencyBuckets"] as LatencyBuckets).call(nat, ring))
+    : undefined
+  const previous: Array<Float64Array> = []
+  const windowP99 = (ring: number): number | undefined => {
+    if (!buckets || !bounds) return undefined
+    const now = buckets(ring)
+    const prev = previous[ring] ?? new Float64Array(now.length)
+    let total = 0
+    for (let i = 0; i < now.length; i++) total += now[i]! - (prev[i] ?? 0)
+    let p99: number | undefined
+    if (total > 0) {
+      const rank = Math.ceil(total * 0.99)
+      let seen = 0
+      for (let i = 0; i < now.length; i++) {
+        seen += now[i]! - (prev[i] ?? 0)
+        if (seen >= rank) {
+          const b = bounds[i] ?? 0
+          p99 = Number.isFinite(b) ? b : (bounds[i - 1] ?? 0) + 1
+          break
+        }
+      }
+    }
+    previous[ring] = Float64Array.from(now)
+    return p99 ?? 0
+  }
+  return (): Effect.Effect<ReadonlyArray<RingView>> =>
+    engine.stats.pipe(
+      Effect.map((stats) =>
+        ringViews(stats).map((r) => {
+          const w = windowP99(r.ring)
+          return w === undefined ? r : { ...r, p99Us: w }
+        })
+      ),
+      Effect.orElseSucceed((): ReadonlyArray<RingView> => []),
+      Effect.catchAllDefect(() => Effect.succeed<ReadonlyArray<RingView>>([]))
+    )
+}
+
+/**
+ * Reads the per-ring part of an `AuraEngine.Stats` snapshot (`rings[i].limit`, `.aimd.phase`, and the
+ * native snapshot's percentiles when present).
+ */
 export const ringViews = (stats: unknown): ReadonlyArray<RingView> => {
-  const rings = (stats as { rings?: unknown } | undefined)?.rings
+  const s = stats as { rings?: unknown; native?: { rings?: unknown } } | undefined
+  const rings = s?.rings
   if (!Array.isArray(rings)) return []
+  const nativeRings = Array.isArray(s?.native?.rings) ? (s.native.rings as Array<Record<string, unknown>>) : []
   return rings.map((r: Record<string, unknown>, i) => {
-    const lat = (r["latency"] ?? r["latencyUs"] ?? {}) as Record<string, unknown>
-    const aimd = (r["aimd"] ?? {}) as Record<string, unknown>
-    const phase = r["phase"] ?? aimd["phase"]
+    const aimd = r["aimd"] as Record<string, unknown> | undefined
+    const nr = nativeRings[i]
+    const lat = (nr?.["latency"] ?? r["latency"]) as Record<string, unknown> | undefined
+    const phase = aimd?.["phase"] ?? r["phase"]
     return {
       ring: num(r, "ring", "index") ?? i,
-      limit: num(r, "limit", "inFlightLimit") ?? num(aimd, "limit") ?? 0,
-      p99Us: num(r, "p99Us", "p99") ?? num(lat, "p99", "p99Us") ?? 0,
-      inFlight: num(r, "inFlight", "pending") ?? 0,
+      limit: num(r, "limit") ?? num(aimd, "limit") ?? 0,
+      p99Us: num(lat, "p99", "p99Us") ?? num(r, "p99Us", "meanLatencyUs") ?? 0,
+      inFlight: num(r, "inFlight") ?? 0,
       phase: typeof phase === "string" ? phase : undefined
     }
   })

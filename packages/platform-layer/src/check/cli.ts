@@ -56,6 +56,9 @@ const html = Options.file("html").pipe(
 /** Set by a handler: the process exit status. */
 let status = 0
 
+/** Where the check writes; swapped by `runCli`'s caller (tests capture it). */
+let output: Check.Output = { stdout: process.stdout, stderr: process.stderr }
+
 const check = Command.make("check", { dir, size, duration, json, html }, (o) =>
   Check.run(
     {
@@ -65,7 +68,7 @@ const check = Command.make("check", { dir, size, duration, json, html }, (o) =>
       json: o.json,
       html: Option.getOrUndefined(o.html)
     },
-    { stdout: process.stdout, stderr: process.stderr }
+    output
   ).pipe(
     Effect.scoped,
     Effect.asVoid,
@@ -104,9 +107,13 @@ const cli = Command.run(auraio, { name: "auraio", version: VERSION })
  *
  * @internal
  */
-export const runCli = (argv: ReadonlyArray<string>): Effect.Effect<number> =>
+export const runCli = (
+  argv: ReadonlyArray<string>,
+  out: Check.Output = { stdout: process.stdout, stderr: process.stderr }
+): Effect.Effect<number> =>
   Effect.suspend(() => {
     status = 0
+    output = out
     return cli(argv)
   }).pipe(
     Effect.as(undefined),

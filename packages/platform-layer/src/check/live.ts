@@ -67,9 +67,9 @@ export const make = (out: NodeJS.WriteStream | { write: (s: string) => unknown; 
     lastDraw = t
     const lines = current
       ? [
-        `${bar(current.elapsed / current.budget)}  ${current.elapsed.toFixed(0)} s / ${current.budget.toFixed(0)} s`,
+        `${bar(current.elapsed / current.budget)}  ${current.elapsed.toFixed(1)} s / ${current.budget.toFixed(0)} s`,
         runLabel(current),
-        `  ${formatCount(now.iops)} IOPS · p99 ${formatMicros(now.p99Us)}`,
+        now.iops > 0 ? `  ${formatCount(now.iops)} IOPS · p99 ${formatMicros(now.p99Us)}` : "  starting…",
         ...ringsLine(rings)
       ]
       : [phase]

@@ -55,7 +55,7 @@ export const formatBytes = (n: number): string => {
 }
 
 export const formatCount = (n: number): string =>
-  n >= 100 ? Math.round(n).toLocaleString("en-US") : n >= 10 ? n.toFixed(1) : n.toFixed(2)
+  n === 0 ? "0" : n >= 100 ? Math.round(n).toLocaleString("en-US") : n >= 10 ? n.toFixed(1) : n.toFixed(2)
 
 export const formatMicros = (us: number): string =>
-  us >= 1000 ? `${(us / 1000).toFixed(us >= 10_000 ? 0 : 2)} ms` : `${us.toFixed(us >= 100 ? 0 : 1)} µs`
+  us === 0 ? "0" : us >= 1000 ? `${(us / 1000).toFixed(us >= 10_000 ? 0 : 2)} ms` : `${us.toFixed(us >= 100 ? 0 : 1)} µs`
