@@ -124,12 +124,12 @@ const rows: ReadonlyArray<Row> = [
     limit: 40
   },
   {
-    name: "probe: one breach of the p99 target is not enough",
+    name: "probe: one breach of the p99 target is not enough, but stops growth",
     options: { p99Target: "1 millis" },
     from: { phase: "probe", limit: 40 },
     ticks: [{ p99Us: 1500 }],
     phase: "probe",
-    limit: 45
+    limit: 40
   },
   {
     name: "probe: two windows over the p99 target back off ×0.8",
@@ -137,7 +137,7 @@ const rows: ReadonlyArray<Row> = [
     from: { phase: "probe", limit: 40 },
     ticks: [{ p99Us: 1500 }, { p99Us: 1500 }],
     phase: "backoff",
-    limit: 36
+    limit: 32
   },
   {
     name: "probe: a p99 over twice the target backs off at once",
@@ -152,7 +152,7 @@ const rows: ReadonlyArray<Row> = [
     from: { phase: "probe", limit: 40 },
     ticks: [{ p50Us: 700 }, { p50Us: 700 }],
     phase: "backoff",
-    limit: 36
+    limit: 32
   },
   {
     name: "backoff: latency back to normal (after the drain window) settles and learns",
@@ -232,6 +232,14 @@ const rows: ReadonlyArray<Row> = [
     ticks: times(41, { completions: 1000 }),
     phase: "probe",
     limit: [45, 45]
+  },
+  {
+    name: "a re-probe that breaches never backs off below the limit it started from",
+    options: { p99Target: "1 millis" },
+    from: { phase: "probe", limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 40_000 }] },
+    ticks: [{ p99Us: 2500 }],
+    phase: "backoff",
+    limit: 40
   },
   {
     name: "a re-probe that gains nothing returns to the held limit",

@@ -391,9 +391,12 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
 
     case "probe": {
       if (confirmed) {
-        const to = state.reprobeFrom > 0 ? Math.min(state.reprobeFrom, state.limit) : decrease(config, state, w)
-        return enterBackoff(config, state, to, breach.reason)
+        // A re-probe never backs off below the limit it started from: that one was already fine.
+        const to = state.reprobeFrom > 0 ? Math.max(state.reprobeFrom, decrease(config, state, w)) : decrease(config, state, w)
+        return enterBackoff(config, state, Math.min(to, state.limit), breach.reason)
       }
+      // An unconfirmed breach: do not add depth until the next window says whether it was noise.
+      if (breach !== undefined) return result(state)
       if (limited) {
         const idle = state.appLimitedMs + w.ms
         if (idle >= config.idleMs) {

@@ -1,0 +1,133 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
+import * as Aimd from "../src/Aimd.js"
+import { between, iops, makeDevice, type Point } from "./aimdModel.js"
+
+const advance = (ms: number) => TestClock.adjust(`${ms} millis`)
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!
+}
+
+/** Limits the controller held over a span, ignoring the brief baseline dips to depth 1. */
+const heldLimits = (points: ReadonlyArray<Point>): ReadonlyArray<number> =>
+  points.map((p) => p.limit).filter((l) => l > 1)
+
+describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
+  it.scoped("converges near the knee within 2 s from passthrough", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256 })
+      const controller = yield* Aimd.run(device.sampler)
+      yield* advance(2000)
+      const [ring] = yield* controller.status
+      assert.isTrue(ring!.limit >= 36 && ring!.limit <= 60, `limit ${ring!.limit}`)
+      const peak = iops(device.params, 48)
+      const tail = between(device.trace, 1500, 2000)
+      assert.isTrue(median(tail.map((p) => p.iops)) >= 0.9 * peak, "≥ 90% of the peak IOPS")
+      assert.strictEqual(ring!.phase === "settled" || ring!.phase === "probe", true)
+    }))
+
+  it.scoped("steady state: oscillation stays bounded and throughput stays near the peak", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256 })
+      yield* Aimd.run(device.sampler)
+      yield* advance(15_000)
+      const steady = between(device.trace, 3000, 15_000)
+      const limits = heldLimits(steady)
+      const lo = Math.min(...limits)
+      const hi = Math.max(...limits)
+      assert.isTrue(lo >= 32 && hi <= 72, `limit range [${lo}, ${hi}]`)
+      assert.isTrue(hi / lo <= 1.6, `peak-to-trough ${hi / lo}`)
+      const peak = iops(device.params, 48)
+      const mean = steady.reduce((a, p) => a + p.iops, 0) / steady.length
+      assert.isTrue(mean >= 0.85 * peak, `mean IOPS ${mean} vs peak ${peak}`)
+    }))
+
+  it.scoped("backs off on a latency spike to keep the p99 target, and recovers after it", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256 })
+      // Nominal p99 at the knee is 2 × 200 µs; the target leaves 2× headroom.
+      const controller = yield* Aimd.run(device.sampler, { p99Target: "0.8 millis" })
+      yield* advance(3000)
+      const before = (yield* controller.status)[0]!.limit
+      assert.isTrue(before >= 36, `converged to ${before}`)
+
+      // The device loses capacity: its knee moves from 48 to 16 (a neighbour took the rest).
+      device.params.knee = 16
+      yield* advance(600)
+      const during = between(device.trace, 3300, 3600)
+      assert.isTrue(Math.max(...during.map((p) => p.limit)) <= 0.6 * before, "backed off within 300 ms")
+      yield* advance(1400)
+      const late = between(device.trace, 4000, 5000)
+      assert.isTrue(median(late.map((p) => p.p99Us)) <= 800, "p99 under target while the spike lasts")
+
+      // Capacity comes back.
+      device.params.knee = 48
+      yield* advance(2500)
+      const after = (yield* controller.status)[0]!.limit
+      assert.isTrue(after >= 36, `recovered to ${after}`)
+    }))
+
+  it.scoped("app-limited: no growth while in-flight < limit/2; passthrough keeps what it learned", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256 })
+      const controller = yield* Aimd.run(device.sampler)
+      yield* advance(3000)
+      const learned = (yield* controller.status)[0]!.limit
+
+      device.params.offered = 12
+      yield* advance(3000)
+      const quiet = between(device.trace, 3000, 6000)
+      assert.isTrue(Math.max(...quiet.map((p) => p.limit)) <= learned, "never grew while app-limited")
+      const idle = (yield* controller.status)[0]!
+      assert.strictEqual(idle.phase, "passthrough")
+      assert.strictEqual(idle.learnedLimit, learned)
+      assert.strictEqual(device.limit(), learned, "the learned limit stays on the ring")
+
+      device.params.offered = 256
+      yield* advance(200)
+      const back = between(device.trace, 6050, 6200)
+      assert.isTrue(Math.min(...back.map((p) => p.limit)) >= 0.75 * learned, "restarts from what it learned")
+    }))
+
+  it.scoped("a closed-loop app that never queues still gets its depth tuned", () =>
+    Effect.gen(function*() {
+      // 120 outstanding < maxInFlight/2: the anchor's controller would stay in passthrough forever.
+      const device = makeDevice({ offered: 120 })
+      const controller = yield* Aimd.run(device.sampler)
+      yield* advance(3000)
+      const ring = (yield* controller.status)[0]!
+      assert.isTrue(ring.limit >= 36 && ring.limit <= 60, `limit ${ring.limit}`)
+    }))
+
+  it.scoped("one fiber per ring, each with its own limit", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256 }, 2)
+      const controller = yield* Aimd.run(device.sampler)
+      yield* advance(2000)
+      const rings = yield* controller.status
+      assert.strictEqual(rings.length, 2)
+      for (const r of rings) assert.isTrue(r.limit >= 36 && r.limit <= 60, `ring ${r.ring} limit ${r.limit}`)
+      assert.strictEqual(device.limit(1), rings[1]!.limit)
+    }))
+
+  it.scoped("off: no fiber, no limit written", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256 })
+      const controller = yield* Aimd.run(device.sampler, { enabled: false })
+      yield* advance(1000)
+      assert.strictEqual(device.limit(), 0)
+      assert.strictEqual((yield* controller.status)[0]!.phase, "off")
+    }))
+
+  it.effect("closing the scope stops the fiber", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256 })
+      yield* Effect.scoped(Effect.andThen(Aimd.run(device.sampler), advance(500)))
+      const n = device.trace.length
+      yield* advance(1000)
+      assert.strictEqual(device.trace.length, n)
+    }))
+})
