@@ -23,7 +23,6 @@ import type { Report } from "./report.js"
 import * as Runner from "./runner.js"
 import * as Scratch from "./scratch.js"
 import * as Table from "./table.js"
-import { formatBytes } from "./units.js"
 
 /** @internal */
 export interface CheckOptions {
@@ -50,8 +49,7 @@ export const run = (options: CheckOptions, out: Output): Effect.Effect<Report, C
     yield* Effect.addFinalizer(() => Effect.sync(() => live.close()))
     const dir = path.resolve(options.dir ?? os.tmpdir())
 
-    live.phase(`writing a ${options.size === undefined ? "1 GiB" : formatBytes(options.size)} scratch file in ${dir}`)
-    const scratch = yield* Scratch.make({ dir: options.dir, size: options.size })
+    const scratch = yield* Scratch.make({ dir: options.dir, size: options.size, onWrite: live.phase })
 
     live.phase("starting AuraIO")
     const aura = yield* Aura.load(() => import("../index.js"))

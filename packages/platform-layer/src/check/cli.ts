@@ -73,7 +73,10 @@ const check = Command.make("check", { dir, size, duration, json, html }, (o) =>
     Effect.scoped,
     Effect.asVoid,
     Effect.catchTag("CheckError", (e) =>
-      Effect.zipRight(Console.error(`auraio check: ${e.message}`), Effect.sync(() => void (status = 1))))
+      Effect.sync(() => {
+        output.stderr.write(`auraio check: ${e.message}\n`)
+        status = 1
+      }))
   )).pipe(
     Command.withDescription(
       "Measure this machine's storage through Node fs/promises, NodeFileSystem and AuraIO, side by side: " +

@@ -13,6 +13,7 @@ import * as fsp from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { CheckError } from "./errors.js"
+import { formatBytes } from "./units.js"
 import { READFILE_MAX } from "./workloads.js"
 
 /** @internal */
@@ -59,6 +60,7 @@ const fail = (message: string) => new CheckError({ message })
 export const make = (options: {
   readonly dir: string | undefined
   readonly size: number | undefined
+  readonly onWrite: (text: string) => void
 }): Effect.Effect<Scratch, CheckError, Scope.Scope> =>
   Effect.gen(function*() {
     const started = performance.now()
@@ -97,6 +99,7 @@ export const make = (options: {
     yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
 
     const file = path.join(dir, "data.bin")
+    options.onWrite(`writing a ${formatBytes(size)} scratch file in ${parent}`)
     yield* writeData(file, size)
     const smallSize = Math.min(size, READFILE_MAX)
     const smallFile = size > READFILE_MAX ? path.join(dir, "readfile.bin") : file

@@ -3,9 +3,11 @@ import type * as PlatformError from "@effect/platform/Error"
 import * as Effect from "effect/Effect"
 
 /**
- * Opens `path`, runs `use` on the fd and closes it whatever happens. Closing waits for `use` to
- * finish, and an interrupted op only finishes once the kernel has answered, so the fd never closes
- * under an op in flight.
+ * Opens `path`, runs `use` on the fd and closes it whatever happens. The open itself stays
+ * interruptible (an `openat` blocked on a FIFO with no writer must not pin the fiber; the engine
+ * closes an fd whose open completes after its cancel). Closing waits for `use` to finish, and an
+ * interrupted op only finishes once the kernel has answered, so the fd never closes under an op in
+ * flight.
  * @internal
  */
 export const withFd = <A, E, R>(
@@ -15,8 +17,9 @@ export const withFd = <A, E, R>(
   mode: number | undefined,
   use: (fd: number) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | PlatformError.PlatformError, R> =>
-  Effect.acquireUseRelease(
-    engine.openFd(path, flag, mode),
-    use,
-    (fd) => Effect.orDie(engine.close(fd))
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(
+      restore(engine.openFd(path, flag, mode)),
+      (fd) => Effect.ensuring(restore(use(fd)), Effect.orDie(engine.close(fd)))
+    )
   )

@@ -51,7 +51,7 @@ export const makeSink = (engine: AuraEngine.Service, writeBehind: number) =>
         }
         const at = position
         position += chunk.length
-        const start = Effect.flatMap(
+        const start = Effect.map(
           Effect.forkDaemon(Effect.mapError(writeAllAt(engine, fd, chunk, append ? undefined : at), writeError)),
           (fiber) => {
             pending.push(fiber)
