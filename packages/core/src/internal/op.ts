@@ -1,5 +1,9 @@
 import type { PlatformError } from "@effect/platform/Error"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import type { BufferPool } from "./bufferPool.js"
 
 /**
@@ -29,7 +33,7 @@ export class Tracker {
     for (const id of this.ids) cancel(id)
   }
 
-  /** Resolves when nothing is in flight; never interrupted half-way. */
+  /** Resolves when nothing is in flight. */
   readonly drained: Effect.Effect<void> = Effect.async<void>((resume) => {
     if (this.inFlight === 0) return resume(Effect.void)
     this.idle.push(() => resume(Effect.void))
@@ -39,47 +43,188 @@ export class Tracker {
 /** @internal */
 export type Submit = (cb: (result: number) => void) => number
 
-/**
- * The one shape every ring op has: submit with a completion callback, suspend the fiber, and on
- * interruption submit a cancel and stay suspended until the op's own completion arrives — so the
- * buffer the kernel writes into is never handed back early and `Effect.timeout` is a real deadline.
- *
- * No generator, no span, no fiber: one `Effect.async` per op.
- * @internal
- */
-export const runOp = <A>(
-  cancel: (id: number) => void,
-  pool: BufferPool,
+/** @internal */
+export interface OpEnv {
+  readonly cancel: (id: number) => void
+  readonly pool: BufferPool
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two implementations of one contract: submit, suspend the fiber; on interruption submit a cancel
+// and stay suspended until the op's own completion — so the buffer the kernel writes into is never
+// handed back early and `Effect.timeout` is a real deadline.
+//
+// `portable` uses only public combinators: `uninterruptibleMask` + `catchAllCause` around a plain
+// `Effect.async` (about 1.5x cheaper than `Effect.async` with a canceler, which wraps `onExit`).
+//
+// `direct` builds the runtime's async primitive itself and, while the op is in flight, swaps the
+// fiber's async interruptor for one that submits the cancel and defers the interrupt to the op's
+// completion. No extra frames, no runtime-flag flips: about 1.6x cheaper again (measured with a
+// fake ring: 850k vs 550k vs 370k ops/s at 32 fibers). It relies on Effect internals, so it is
+// enabled only after `selfTest` has watched it cancel and wait on the running Effect version.
+// ---------------------------------------------------------------------------------------------
+
+const Primitive: new(op: string) => any = (Effect.sync(() => 0) as any).constructor
+const CURRENT_FIBER = "effect/FiberCurrent"
+
+let direct = false
+
+/** @internal */
+export const usingDirectPath = (): boolean => direct
+
+const done = <A>(
+  env: OpEnv,
+  buf: Uint8Array | undefined,
+  tracker: Tracker | undefined,
+  submit: Submit,
+  onResult: (result: number) => Effect.Effect<A, PlatformError>
+): Effect.Effect<A, PlatformError> => {
+  const e = new Primitive("Async")
+  e.effect_instruction_i0 = (callback: (effect: Effect.Effect<A, PlatformError>) => void) => {
+    const fiber = (globalThis as any)[CURRENT_FIBER]
+    const pool = env.pool
+    const slot = buf === undefined ? undefined : pool.slotOf(buf)
+    if (slot !== undefined) pool.hold(slot)
+    if (tracker !== undefined) tracker.inFlight++
+    let interrupted: Effect.Effect<never> | undefined
+    let finished = false
+    let id = -1
+    try {
+      id = submit((result) => {
+        finished = true
+        if (slot !== undefined) pool.unhold(slot)
+        if (tracker !== undefined) tracker.done(id)
+        callback(interrupted !== undefined ? interrupted : onResult(result))
+      })
+    } catch (err) {
+      if (slot !== undefined) pool.unhold(slot)
+      if (tracker !== undefined) tracker.done(-1)
+      return callback(Effect.die(err))
+    }
+    if (finished) return
+    if (tracker !== undefined) tracker.add(id)
+    // Only when the fiber is interruptible here did the runtime install `callback` as interruptor.
+    if (fiber !== undefined && fiber._asyncInterruptor === callback) {
+      fiber._asyncInterruptor = (exit: Effect.Effect<never>) => {
+        interrupted = exit
+        env.cancel(id)
+      }
+    }
+  }
+  e.effect_instruction_i1 = FiberId.none
+  return e
+}
+
+const portable = <A>(
+  env: OpEnv,
   buf: Uint8Array | undefined,
   tracker: Tracker | undefined,
   submit: Submit,
   onResult: (result: number) => Effect.Effect<A, PlatformError>
 ): Effect.Effect<A, PlatformError> =>
-  Effect.async<A, PlatformError>((resume) => {
-    let done = false
-    let waiter: ((effect: Effect.Effect<void>) => void) | undefined
-    const slot = buf === undefined ? undefined : pool.slotOf(buf)
-    if (slot !== undefined) pool.hold(slot)
-    if (tracker !== undefined) tracker.inFlight++
+  Effect.uninterruptibleMask((restore) => {
     let id = -1
-    try {
-      id = submit((result) => {
-        done = true
+    let state = 0 // 0 not submitted, 1 in flight, 2 finished
+    let waiter: ((effect: Effect.Effect<void>) => void) | undefined
+    const op = Effect.async<A, PlatformError>((resume) => {
+      const pool = env.pool
+      const slot = buf === undefined ? undefined : pool.slotOf(buf)
+      if (slot !== undefined) pool.hold(slot)
+      if (tracker !== undefined) tracker.inFlight++
+      try {
+        state = 1
+        id = submit((result) => {
+          state = 2
+          if (slot !== undefined) pool.unhold(slot)
+          if (tracker !== undefined) tracker.done(id)
+          if (waiter !== undefined) waiter(Effect.void)
+          else resume(onResult(result))
+        })
+      } catch (err) {
+        state = 2
         if (slot !== undefined) pool.unhold(slot)
-        if (tracker !== undefined) tracker.done(id)
-        if (waiter !== undefined) waiter(Effect.void)
-        else resume(onResult(result))
-      })
-    } catch (e) {
-      // Only an engine that is already closed throws; that is a defect, not an I/O failure.
-      if (slot !== undefined) pool.unhold(slot)
-      if (tracker !== undefined) tracker.done(-1)
-      return resume(Effect.die(e))
-    }
-    if (tracker !== undefined && !done) tracker.add(id)
-    return Effect.async<void>((wake) => {
-      if (done) return wake(Effect.void)
-      waiter = wake
-      cancel(id)
+        if (tracker !== undefined) tracker.done(-1)
+        return resume(Effect.die(err))
+      }
+      if (tracker !== undefined && state === 1) tracker.add(id)
     })
+    return Effect.catchAllCause(restore(op), (cause) =>
+      state === 1 && Cause.isInterrupted(cause)
+        ? Effect.zipRight(
+          Effect.async<void>((wake) => {
+            if (state !== 1) return wake(Effect.void)
+            waiter = wake
+            env.cancel(id)
+          }),
+          Effect.failCause(cause)
+        )
+        : Effect.failCause(cause))
   })
+
+/**
+ * One ring op as an Effect: one allocation-light suspension, no generator, no span, no fiber.
+ * @internal
+ */
+export const runOp = <A>(
+  env: OpEnv,
+  buf: Uint8Array | undefined,
+  tracker: Tracker | undefined,
+  submit: Submit,
+  onResult: (result: number) => Effect.Effect<A, PlatformError>
+): Effect.Effect<A, PlatformError> =>
+  direct ? done(env, buf, tracker, submit, onResult) : portable(env, buf, tracker, submit, onResult)
+
+/**
+ * Watch the direct path on this Effect version: a fake op is interrupted; the interrupter must have
+ * asked for a cancel, the fiber must still be suspended, and it must end interrupted once the op
+ * completes. Run once per process; the portable path stays in use if anything differs.
+ * @internal
+ */
+export const selfTest: Effect.Effect<boolean> = Effect.suspend(() => {
+  let fire: ((result: number) => void) | undefined
+  let cancelled = false
+  const env: OpEnv = {
+    cancel: () => {
+      cancelled = true
+    },
+    pool: { slotOf: () => undefined } as unknown as BufferPool
+  }
+  const op = done(env, undefined, undefined, (cb) => {
+    fire = cb
+    return 1
+  }, (r) => Effect.succeed(r))
+  const spin = (cond: () => boolean): Effect.Effect<boolean> =>
+    Effect.iterate(0, { while: (i) => i < 50 && !cond(), body: (i) => Effect.as(Effect.yieldNow(), i + 1) }).pipe(
+      Effect.map(() => cond())
+    )
+  return Effect.gen(function*() {
+    const fiber = yield* Effect.fork(op)
+    if (!(yield* spin(() => fire !== undefined))) return false
+    yield* Effect.fork(Fiber.interrupt(fiber))
+    if (!(yield* spin(() => cancelled))) return false
+    const early = yield* Fiber.poll(fiber)
+    fire!(-125)
+    const exit = yield* Fiber.await(fiber)
+    return early._tag === "None" && Exit.isInterrupted(exit)
+  }).pipe(
+    Effect.timeout("1 second"),
+    Effect.map((ok) => ok),
+    Effect.catchAllCause(() => Effect.succeed(false))
+  )
+})
+
+let tested: Promise<boolean> | undefined
+
+/** Decide the path once per process. @internal */
+export const choosePath = (forcePortable: boolean): Effect.Effect<boolean> =>
+  forcePortable
+    ? Effect.sync(() => {
+      direct = false
+      return false
+    })
+    : Effect.flatMap(
+      Effect.suspend(() => (tested === undefined ? Effect.tap(selfTest, (ok) => Effect.sync(() => {
+        tested = Promise.resolve(ok)
+      })) : Effect.promise(() => tested!))),
+      (ok) => Effect.sync(() => (direct = ok))
+    )

@@ -11,7 +11,8 @@
 
 /**
  * `counts[i]` holds latencies ≤ `bounds[i]` (and > `bounds[i - 1]`); `counts[bounds.length]`, if
- * present, holds the overflow, reported as twice the last bound.
+ * present, holds the overflow. An overflow bucket (that one, or a last bound of `Infinity` as in
+ * the native table) is read as spanning up to twice the bound below it.
  *
  * @internal
  */
@@ -29,14 +30,16 @@ export const percentile = (
     const count = counts[i]!
     if (count <= 0) continue
     if (cumulative + count >= rank) {
-      const hi = i < bounds.length ? bounds[i]! : 2 * bounds[bounds.length - 1]!
-      const lo = i === 0 ? hi / 2 : i <= bounds.length ? bounds[i - 1]! : hi / 2
+      const lo = i === 0 ? 0 : i <= bounds.length ? bounds[i - 1]! : bounds[bounds.length - 1]!
+      const bound = i < bounds.length ? bounds[i]! : Number.POSITIVE_INFINITY
+      // An open-ended (overflow) bucket is read as spanning one more doubling.
+      const hi = Number.isFinite(bound) ? bound : 2 * lo
       const fraction = Math.min(1, Math.max(0, (rank - cumulative) / count))
       return lo > 0 ? lo * Math.pow(hi / lo, fraction) : lo + (hi - lo) * fraction
     }
     cumulative += count
   }
-  return bounds.length > 0 ? 2 * bounds[bounds.length - 1]! : 0
+  return 0
 }
 
 /** @internal */
