@@ -1,0 +1,434 @@
+#include "engine.h"
+
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace auraio {
+
+namespace {
+// user_data layout: gen << 21 | internal << 20 | slot. Internal SQEs (cancel) are never reported to JS.
+constexpr uint64_t kInternal = 1ull << kSlotBits;
+constexpr uint64_t kSlotMask = kMaxSlots - 1;
+inline uint64_t userData(uint32_t s, uint64_t gen) { return (gen << (kSlotBits + 1)) | s; }
+constexpr int kMaxRounds = 64;
+}  // namespace
+
+uint64_t nowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+Engine::~Engine() { destroy(0); }
+
+int Engine::init(const EngineOptions& o, int eventfd, const char** stage) {
+  submitBatch_ = std::max(1u, o.submitBatch);
+  for (unsigned i = 0; i < o.rings; ++i) {
+    auto r = std::make_unique<Ring>();
+    int e = r->init(o.ring, eventfd, counters_ + i * kCounterStride, hist_ + i * kLatencyBuckets);
+    if (e < 0) {
+      *stage = "io_uring_queue_init_params";
+      rings_.clear();
+      return e;
+    }
+    rings_.push_back(std::move(r));
+  }
+  io_uring_probe* probe = io_uring_get_probe_ring(&rings_[0]->ring);
+  for (int k = 0; k < kOpKinds; ++k) {
+    int opcode = opcodeOf(static_cast<OpKind>(k));
+    bool has = probe != nullptr && opcode <= probe->last_op && io_uring_opcode_supported(probe, opcode);
+    supported_[k] = has && (o.forceFallbackMask & (1u << k)) == 0;
+  }
+  if (probe != nullptr) io_uring_free_probe(probe);
+  return 0;
+}
+
+uint32_t Engine::opsIn(uint32_t head) {
+  uint32_t n = 0;
+  for (int32_t c = static_cast<int32_t>(head); c >= 0; c = slots_.at(c).next) ++n;
+  return n;
+}
+
+void Engine::link(uint32_t head, uint32_t member) {
+  Slot& m = slots_.at(member);
+  m.member = true;
+  m.head = static_cast<int32_t>(head);
+  int32_t* tail = &slots_.at(head).next;
+  while (*tail >= 0) tail = &slots_.at(*tail).next;
+  *tail = static_cast<int32_t>(member);
+}
+
+unsigned Engine::route(uint32_t need) {
+  const unsigned n = static_cast<unsigned>(rings_.size());
+  if (n == 1) return 0;
+  int cpu = sched_getcpu();
+  unsigned home = cpu < 0 ? 0 : static_cast<unsigned>(cpu) % n;
+  Ring& r = *rings_[home];
+  if (!r.atLimit(need)) return home;
+  unsigned best = home;
+  uint64_t bestLoad = static_cast<uint64_t>(r.inflight) + r.queuedOps;
+  for (unsigned j = 0; j < n; ++j) {
+    uint64_t load = static_cast<uint64_t>(rings_[j]->inflight) + rings_[j]->queuedOps;
+    if (load < bestLoad) {
+      best = j;
+      bestLoad = load;
+    }
+  }
+  if (best != home) r.ctr[kSpills] += 1;
+  return best;
+}
+
+double Engine::start(uint32_t s) {
+  Slot& sl = slots_.at(s);
+  const uint32_t need = opsIn(s);
+  const unsigned ri = route(need);
+  Ring& r = *rings_[ri];
+  for (int32_t c = static_cast<int32_t>(s); c >= 0; c = slots_.at(c).next) slots_.at(c).ring = static_cast<uint16_t>(ri);
+  sl.chainRemaining = static_cast<uint8_t>(need);
+  sl.result = 0;
+  sl.chainErr = 0;
+  r.ctr[kSubmitted] += need;
+  activeInc();
+  if (r.atLimit(need)) {
+    sl.state = SlotState::Queued;
+    r.fifo.emplace_back(s, sl.gen);
+    r.queuedOps += need;
+    r.ctr[kQueued] = r.queuedOps;
+  } else {
+    issue(s, r);
+  }
+  return SlotTable::idOf(s, sl.gen);
+}
+
+void Engine::issue(uint32_t s, Ring& r) {
+  Slot& sl = slots_.at(s);
+  const uint32_t need = sl.chainRemaining;
+  bool kernel = true;
+  for (int32_t c = static_cast<int32_t>(s); c >= 0; c = slots_.at(c).next)
+    kernel = kernel && supported_[static_cast<int>(slots_.at(c).op.kind)];
+  if (!kernel) {
+    if (sl.next >= 0) {
+      // A chain needs the kernel's ordering guarantee; a thread-pool emulation is not worth its risk.
+      for (int32_t c = sl.next; c >= 0; c = slots_.at(c).next) slots_.at(c).state = SlotState::Done;
+      finish(s, -EOPNOTSUPP, true);
+      return;
+    }
+    sl.state = SlotState::Fallback;
+    sl.startNs = nowNs();
+    r.inflight += 1;
+    r.ctr[kInFlight] += 1;
+    r.ctr[kFallbacks] += 1;
+    host_->runFallback(s);
+    return;
+  }
+  if (r.sqSpace() < need) {
+    r.flush();
+    if (r.sqSpace() < need) {
+      // SQ full and the kernel would not take more right now: wait at the head of the FIFO.
+      sl.state = SlotState::Queued;
+      r.fifo.emplace_front(s, sl.gen);
+      r.queuedOps += need;
+      r.ctr[kQueued] = r.queuedOps;
+      return;
+    }
+  }
+  const uint64_t t = nowNs();
+  for (int32_t c = static_cast<int32_t>(s); c >= 0;) {
+    Slot& x = slots_.at(c);
+    io_uring_sqe* q = io_uring_get_sqe(&r.ring);
+    prepSqe(q, x.op, userData(static_cast<uint32_t>(c), x.gen));
+    if (x.next >= 0) q->flags |= IOSQE_IO_LINK;
+    x.state = SlotState::InKernel;
+    x.startNs = t;
+    c = x.next;
+  }
+  r.pending += need;
+  r.inflight += need;
+  r.ctr[kInFlight] += need;
+  if (r.pending >= submitBatch_) r.flush();
+}
+
+void Engine::promote(Ring& r) {
+  while (!r.fifo.empty()) {
+    auto [s, gen] = r.fifo.front();
+    Slot& sl = slots_.at(s);
+    if (sl.gen != gen || sl.state != SlotState::Queued) {
+      r.fifo.pop_front();
+      continue;
+    }
+    const uint32_t need = sl.chainRemaining;
+    if (r.limit != 0 && r.inflight > 0 && r.inflight + need > r.limit) break;
+    if (r.sqSpace() < need) {
+      r.flush();
+      if (r.sqSpace() < need) break;
+    }
+    r.fifo.pop_front();
+    r.queuedOps -= need;
+    r.ctr[kQueued] = r.queuedOps;
+    issue(s, r);
+  }
+}
+
+void Engine::complete(uint32_t s, int64_t res, uint64_t now) {
+  Slot& sl = slots_.at(s);
+  Ring& r = *rings_[sl.ring];
+  r.inflight -= 1;
+  r.ctr[kInFlight] -= 1;
+  r.ctr[kCompleted] += 1;
+  const uint64_t us = now > sl.startNs ? (now - sl.startNs) / 1000 : 0;
+  r.hist[latencyBucket(us)] += 1;
+  r.ctr[kLatencySumUs] += static_cast<double>(us);
+  if (res < 0) {
+    r.ctr[kErrors] += 1;
+  } else {
+    switch (sl.op.kind) {
+      case OpKind::Read:
+      case OpKind::Readv: r.ctr[kBytesRead] += static_cast<double>(res); break;
+      case OpKind::Write:
+      case OpKind::Writev: r.ctr[kBytesWritten] += static_cast<double>(res); break;
+      default: break;
+    }
+  }
+  if (sl.member || sl.next >= 0) {
+    // Chain: the head's own error wins, then the first member error, else the head's result.
+    sl.state = SlotState::Done;
+    const uint32_t h = sl.member ? static_cast<uint32_t>(sl.head) : s;
+    Slot& hs = slots_.at(h);
+    if (sl.member) {
+      if (res < 0 && hs.chainErr == 0) hs.chainErr = res;
+    } else {
+      hs.result = res;
+    }
+    if (--hs.chainRemaining == 0) finish(h, hs.result < 0 ? hs.result : (hs.chainErr < 0 ? hs.chainErr : hs.result), true);
+  } else {
+    if (sl.op.kind == OpKind::Openat && sl.cancelRequested && res >= 0) {
+      // The cancel lost the race: nobody will ever see this fd, so close it here.
+      ::close(static_cast<int>(res));
+      res = -ECANCELED;
+    }
+    finish(s, res, true);
+  }
+  if (!r.fifo.empty()) promote(r);
+}
+
+void Engine::finish(uint32_t s, int64_t res, bool report) {
+  slots_.at(s).state = SlotState::Done;
+  if (report) emit(s, res);
+}
+
+void Engine::emit(uint32_t s, int64_t res) {
+  if (collecting_ && outCount_ < kDeliverCapacity) {
+    out_[2 * outCount_] = s;
+    out_[2 * outCount_ + 1] = static_cast<double>(res);
+    ++outCount_;
+    delivered_.push_back(s);
+  } else {
+    ready_.emplace_back(s, res);
+  }
+}
+
+uint32_t Engine::collect() {
+  collecting_ = true;
+  outCount_ = 0;
+  if (!ready_.empty()) {
+    size_t i = 0;
+    for (; i < ready_.size() && outCount_ < kDeliverCapacity; ++i) {
+      out_[2 * outCount_] = ready_[i].first;
+      out_[2 * outCount_ + 1] = static_cast<double>(ready_[i].second);
+      ++outCount_;
+      delivered_.push_back(ready_[i].first);
+    }
+    ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  uint64_t now = 0;
+  io_uring_cqe* cqes[256];
+  for (auto& rp : rings_) {
+    Ring& r = *rp;
+    while (outCount_ < kDeliverCapacity) {
+      unsigned want = std::min<unsigned>(256, kDeliverCapacity - outCount_);
+      unsigned n = io_uring_peek_batch_cqe(&r.ring, cqes, want);
+      if (n == 0) break;
+      if (now == 0) now = nowNs();
+      for (unsigned j = 0; j < n; ++j) {
+        const uint64_t ud = cqes[j]->user_data;
+        const int64_t res = cqes[j]->res;
+        if (ud & kInternal) continue;
+        const uint32_t s = static_cast<uint32_t>(ud & kSlotMask);
+        if (s >= slots_.capacity()) continue;
+        Slot& sl = slots_.at(s);
+        if (sl.state != SlotState::InKernel || userData(s, sl.gen) != ud) continue;
+        complete(s, res, now);
+      }
+      io_uring_cq_advance(&r.ring, n);
+      if (n < want) break;
+    }
+  }
+  collecting_ = false;
+  return outCount_;
+}
+
+void Engine::flushAll() {
+  for (auto& r : rings_)
+    if (r->pending != 0) r->flush();
+}
+
+void Engine::pump() {
+  if (pumping_ || closed_) return;
+  bool pending = !ready_.empty();
+  for (auto& r : rings_) pending = pending || r->pending != 0 || r->inflight != 0 || !r->fifo.empty();
+  if (!pending) {
+    // Nothing of ours is outstanding; still drain internal CQEs (cancels) so the CQ never fills.
+    for (auto& r : rings_) {
+      unsigned ready = io_uring_cq_ready(&r->ring);
+      if (ready) io_uring_cq_advance(&r->ring, ready);
+    }
+    if (active_ == 0) host_->setActive(false);
+    return;
+  }
+  pumping_ = true;
+  for (int round = 0; round < kMaxRounds && !closed_; ++round) {
+    for (auto& r : rings_)
+      if (!r->fifo.empty()) promote(*r);
+    flushAll();
+    uint32_t n = collect();
+    if (n == 0) break;
+    host_->deliver(n);
+    for (uint32_t s : delivered_) {
+      for (int32_t c = slots_.at(s).next; c >= 0;) {
+        int32_t nx = slots_.at(c).next;
+        slots_.release(static_cast<uint32_t>(c));
+        c = nx;
+      }
+      slots_.release(s);
+    }
+    active_ -= delivered_.size();
+    delivered_.clear();
+  }
+  if (!closed_) flushAll();
+  pumping_ = false;
+  if (!ready_.empty()) host_->wake();
+  if (active_ == 0) host_->setActive(false);
+}
+
+void Engine::fallbackDone(uint32_t s, int64_t result) {
+  if (closed_) return;
+  complete(s, result, nowNs());
+}
+
+void Engine::prepCancel(Ring& r, uint64_t ud) {
+  io_uring_sqe* q = r.sqe();
+  if (q == nullptr) return;  // best effort: the op still completes on its own
+  io_uring_prep_cancel64(q, ud, 0);
+  io_uring_sqe_set_data64(q, kInternal);
+  r.pending += 1;
+}
+
+void Engine::cancelSlot(uint32_t s) {
+  Slot& sl = slots_.at(s);
+  Ring& r = *rings_[sl.ring];
+  switch (sl.state) {
+    case SlotState::Queued: {
+      r.queuedOps -= sl.chainRemaining;
+      r.ctr[kQueued] = r.queuedOps;
+      r.ctr[kCancels] += 1;
+      for (int32_t c = sl.next; c >= 0; c = slots_.at(c).next) slots_.at(c).state = SlotState::Done;
+      finish(s, -ECANCELED, true);
+      break;
+    }
+    case SlotState::InKernel: {
+      if (sl.cancelRequested) return;
+      sl.cancelRequested = true;
+      r.ctr[kCancels] += 1;
+      for (int32_t c = static_cast<int32_t>(s); c >= 0; c = slots_.at(c).next) {
+        Slot& x = slots_.at(c);
+        if (x.state == SlotState::InKernel) prepCancel(r, userData(static_cast<uint32_t>(c), x.gen));
+      }
+      break;
+    }
+    case SlotState::Fallback: {
+      if (sl.cancelRequested) return;
+      sl.cancelRequested = true;
+      r.ctr[kCancels] += 1;
+      host_->cancelFallback(s);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void Engine::cancel(double id) {
+  if (closed_ || !(id >= 0) || id >= 9007199254740992.0) return;
+  const uint64_t v = static_cast<uint64_t>(id);
+  const uint32_t s = static_cast<uint32_t>(v % kMaxSlots);
+  const uint64_t gen = v / kMaxSlots;
+  if (s >= slots_.capacity()) return;
+  Slot& sl = slots_.at(s);
+  if (sl.gen != gen || sl.member) return;
+  cancelSlot(s);
+}
+
+void Engine::cancelAll() {
+  if (closed_) return;
+  const uint32_t cap = slots_.capacity();
+  for (uint32_t s = 0; s < cap; ++s) {
+    Slot& sl = slots_.at(s);
+    if (!sl.member && (sl.state == SlotState::Queued || sl.state == SlotState::InKernel || sl.state == SlotState::Fallback))
+      cancelSlot(s);
+  }
+}
+
+void Engine::setLimit(unsigned ring, uint32_t limit) {
+  if (closed_ || ring >= rings_.size()) return;
+  Ring& r = *rings_[ring];
+  r.limit = limit;
+  r.ctr[kLimit] = limit;
+  promote(r);
+}
+
+void Engine::destroy(int waitMs) {
+  if (closed_) return;
+  closed_ = true;
+  const uint32_t cap = slots_.capacity();
+  for (uint32_t s = 0; s < cap; ++s) {
+    Slot& sl = slots_.at(s);
+    if (sl.state == SlotState::InKernel) prepCancel(*rings_[sl.ring], userData(s, sl.gen));
+  }
+  flushAll();
+  // Wait for the kernel to let go of every buffer before the ring (and maybe the JS heap) goes away.
+  const uint64_t deadline = nowNs() + static_cast<uint64_t>(waitMs) * 1000000ull;
+  for (auto& rp : rings_) {
+    Ring& r = *rp;
+    while (r.inflight > 0) {
+      uint64_t now = nowNs();
+      if (now >= deadline) break;
+      uint64_t left = deadline - now;
+      __kernel_timespec ts{static_cast<long long>(left / 1000000000ull), static_cast<long long>(left % 1000000000ull)};
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_wait_cqe_timeout(&r.ring, &cqe, &ts) < 0) break;
+      unsigned head;
+      unsigned n = 0;
+      io_uring_for_each_cqe(&r.ring, head, cqe) {
+        ++n;
+        const uint64_t ud = cqe->user_data;
+        if (ud & kInternal) continue;
+        const uint32_t s = static_cast<uint32_t>(ud & kSlotMask);
+        if (s >= cap) continue;
+        Slot& sl = slots_.at(s);
+        if (sl.state != SlotState::InKernel || userData(s, sl.gen) != ud) continue;
+        sl.state = SlotState::Done;
+        if (sl.op.kind == OpKind::Openat && cqe->res >= 0) ::close(cqe->res);
+        r.inflight -= 1;
+      }
+      io_uring_cq_advance(&r.ring, n);
+    }
+  }
+  for (auto& r : rings_) r->exit();
+  ready_.clear();
+}
+
+}  // namespace auraio

@@ -1,0 +1,112 @@
+// The engine: rings, slot table, routing, limit FIFOs, cancel, reaping. Plain C++ (no Node headers): the
+// binding supplies an EngineHost that delivers batches to JS, runs thread-pool fallbacks and refs the loop.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "histogram.h"
+#include "ring.h"
+#include "slots.h"
+
+namespace auraio {
+
+class EngineHost {
+ public:
+  virtual ~EngineHost() = default;
+  // `pairs` (slot, result) pairs are in the delivery buffer: hand them to JS with one call.
+  virtual void deliver(uint32_t pairs) = 0;
+  // Run slot's op as a plain syscall off the loop; finish with Engine::fallbackDone on the loop thread.
+  virtual void runFallback(uint32_t slot) = 0;
+  // Try to withdraw a fallback op that has not started; true if withdrawn (fallbackDone still follows).
+  virtual bool cancelFallback(uint32_t slot) = 0;
+  // Keep the event loop alive while ops are outstanding.
+  virtual void setActive(bool active) = 0;
+  // Make the loop call pump() soon (CQEs arrived while eventfd notifications were off).
+  virtual void wake() = 0;
+};
+
+struct EngineOptions {
+  unsigned rings = 1;
+  RingOptions ring;
+  unsigned submitBatch = 32;   // flush a ring as soon as this many SQEs are pending
+  uint32_t forceFallbackMask = 0;  // bit per OpKind: pretend the kernel lacks it (tests)
+};
+
+constexpr uint32_t kDeliverCapacity = 4096;  // pairs per JS call
+
+class Engine {
+ public:
+  Engine(EngineHost* host, double* counters, double* hist, double* deliverBuf)
+      : host_(host), counters_(counters), hist_(hist), out_(deliverBuf) {}
+  ~Engine();
+
+  // 0 or -errno; `stage` names what failed ("io_uring_queue_init", "eventfd", ...).
+  int init(const EngineOptions& o, int eventfd, const char** stage);
+
+  unsigned ringCount() const { return static_cast<unsigned>(rings_.size()); }
+  bool closed() const { return closed_; }
+  bool kernelHas(OpKind k) const { return supported_[static_cast<int>(k)]; }
+
+  // Hot path: allocate a slot, fill slot(s).op, then start(). Returns -1 when slots are exhausted.
+  int64_t allocSlot() { return slots_.alloc(); }
+  OpDesc& opOf(uint32_t s) { return slots_.at(s).op; }
+  Slot& slot(uint32_t s) { return slots_.at(s); }
+  uint64_t genOf(uint32_t s) { return slots_.at(s).gen; }
+  // Starts a single op or a chain (head + `members` already linked with link()). Returns the JS id.
+  double start(uint32_t s);
+  // Makes `member` run after `head` in the same linked chain (IOSQE_IO_LINK); call before start(head).
+  void link(uint32_t head, uint32_t member);
+  void release(uint32_t s) { slots_.release(s); }
+
+  void cancel(double id);
+  void cancelAll();
+  void setLimit(unsigned ring, uint32_t limit);
+  uint32_t limit(unsigned ring) const { return rings_[ring]->limit; }
+  uint64_t outstanding() const { return active_; }
+
+  // Submit what is pending, reap, deliver to JS; repeats while completions keep coming (bounded rounds).
+  void pump();
+  void fallbackDone(uint32_t s, int64_t result);
+
+  // Stops everything without calling JS: cancels in-kernel ops, waits up to waitMs for their CQEs (so the
+  // kernel no longer touches JS memory), then tears the rings down.
+  void destroy(int waitMs);
+  bool pumping() const { return pumping_; }
+
+ private:
+  void issue(uint32_t s, Ring& r);
+  void promote(Ring& r);
+  unsigned route(uint32_t need);
+  void complete(uint32_t s, int64_t res, uint64_t nowNs);
+  void finish(uint32_t s, int64_t res, bool report);
+  void emit(uint32_t s, int64_t res);
+  uint32_t collect();
+  void flushAll();
+  void cancelSlot(uint32_t s);
+  void prepCancel(Ring& r, uint64_t userData);
+  void activeInc() {
+    if (active_++ == 0) host_->setActive(true);
+  }
+  uint32_t opsIn(uint32_t head);
+
+  EngineHost* host_;
+  double* counters_;
+  double* hist_;
+  double* out_;
+  uint32_t outCount_ = 0;
+  bool collecting_ = false;
+  bool pumping_ = false;
+  bool closed_ = false;
+  unsigned submitBatch_ = 32;
+  uint64_t active_ = 0;  // JS-visible ops not yet delivered
+  std::vector<std::unique_ptr<Ring>> rings_;
+  SlotTable slots_;
+  std::vector<uint32_t> delivered_;  // slots to recycle once JS has seen their results
+  std::vector<std::pair<uint32_t, int64_t>> ready_;  // results produced outside a reap (cancelled, fallback)
+  bool supported_[kOpKinds] = {};
+};
+
+uint64_t nowNs();
+
+}  // namespace auraio

@@ -1,0 +1,234 @@
+#include "host.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace auraio {
+
+SharedBlock* SharedBlock::make(size_t count) {
+  auto* b = new SharedBlock();
+  b->count = count;
+  b->data = static_cast<double*>(std::calloc(count == 0 ? 1 : count, sizeof(double)));
+  return b;
+}
+
+void SharedBlock::unref() {
+  if (refs.fetch_sub(1) == 1) {
+    std::free(data);
+    delete this;
+  }
+}
+
+namespace {
+struct FallbackWork {
+  uv_work_t req;
+  Host* host;
+  Engine* engine;
+  uint32_t slot;
+  int64_t result;
+};
+}  // namespace
+
+Host::Host(napi_env env, uv_loop_t* loop) : env_(env), loop_(loop) {}
+
+Host::~Host() {
+  if (counters) counters->unref();
+  if (hist) hist->unref();
+  if (pairs) pairs->unref();
+}
+
+int Host::open(const EngineOptions& o, napi_value dispatch, const char** stage) {
+  counters = SharedBlock::make(static_cast<size_t>(o.rings) * kCounterStride);
+  hist = SharedBlock::make(static_cast<size_t>(o.rings) * kLatencyBuckets);
+  pairs = SharedBlock::make(2 * kDeliverCapacity);
+  eventfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (eventfd_ < 0) {
+    *stage = "eventfd";
+    return -errno;
+  }
+  engine_ = std::make_unique<Engine>(this, counters->data, hist->data, pairs->data);
+  int r = engine_->init(o, eventfd_, stage);
+  if (r < 0) {
+    engine_.reset();
+    ::close(eventfd_);
+    eventfd_ = -1;
+    return r;
+  }
+  napi_create_reference(env_, dispatch, 1, &dispatch_);
+  napi_value resource, name;
+  napi_create_object(env_, &resource);
+  napi_create_reference(env_, resource, 1, &resource_);
+  napi_create_string_utf8(env_, "AuraIO", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env_, resource, name, &asyncCtx_);
+
+  uv_poll_init(loop_, &poll_, eventfd_);
+  poll_.data = this;
+  uv_poll_start(&poll_, UV_READABLE, onPoll);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+  uv_prepare_init(loop_, &prepare_);
+  prepare_.data = this;
+  uv_prepare_start(&prepare_, onPrepare);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
+  handlesLive_ = true;
+  napi_add_async_cleanup_hook(env_, onAsyncCleanup, this, &hook_);
+  return 0;
+}
+
+void Host::deliver(uint32_t n) {
+  napi_handle_scope scope;
+  napi_open_handle_scope(env_, &scope);
+  napi_value fn, recv, arg, result;
+  napi_get_reference_value(env_, dispatch_, &fn);
+  napi_get_reference_value(env_, resource_, &recv);
+  napi_create_uint32(env_, n, &arg);
+  napi_status st = napi_make_callback(env_, asyncCtx_, recv, fn, 1, &arg, &result);
+  if (st == napi_pending_exception) {
+    // The TS dispatcher catches callback errors itself; this only happens on a bug there. Report it as an
+    // uncaught exception instead of losing it.
+    napi_value err;
+    napi_get_and_clear_last_exception(env_, &err);
+    napi_fatal_exception(env_, err);
+  }
+  napi_close_handle_scope(env_, scope);
+}
+
+void Host::pump() {
+  if (closed_ || !engine_) return;
+  engine_->pump();
+  if (destroyPending_) {
+    destroyPending_ = false;
+    teardown();
+  }
+}
+
+void Host::onPoll(uv_poll_t* h, int status, int) {
+  auto* self = static_cast<Host*>(h->data);
+  if (status < 0 || self->closed_) return;
+  uint64_t v;
+  while (::read(self->eventfd_, &v, sizeof(v)) == sizeof(v)) {
+  }
+  self->pump();
+}
+
+void Host::onPrepare(uv_prepare_t* h) { static_cast<Host*>(h->data)->pump(); }
+
+void Host::setActive(bool active) {
+  if (active == active_ || !handlesLive_) return;
+  active_ = active;
+  if (active)
+    uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
+  else
+    uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+}
+
+void Host::wake() {
+  if (eventfd_ >= 0) {
+    uint64_t one = 1;
+    (void)!::write(eventfd_, &one, sizeof(one));
+  }
+}
+
+void Host::runFallback(uint32_t slot) {
+  auto* w = new FallbackWork{};
+  w->host = this;
+  w->engine = engine_.get();
+  w->slot = slot;
+  w->req.data = w;
+  ++fallbacks_;
+  uv_queue_work(
+      loop_, &w->req,
+      [](uv_work_t* req) {
+        auto* fw = static_cast<FallbackWork*>(req->data);
+        fw->result = runSync(fw->engine->opOf(fw->slot));
+      },
+      [](uv_work_t* req, int status) {
+        auto* fw = static_cast<FallbackWork*>(req->data);
+        Host* self = fw->host;
+        --self->fallbacks_;
+        if (!self->closed_ && self->engine_) {
+          self->engine_->fallbackDone(fw->slot, status == UV_ECANCELED ? -ECANCELED : fw->result);
+          delete fw;
+          self->pump();
+        } else {
+          delete fw;
+        }
+      });
+  // Remembered so a cancel can withdraw the request while it still waits in the pool's queue.
+  engine_->slot(slot).work = w;
+}
+
+bool Host::cancelFallback(uint32_t slot) {
+  auto* w = static_cast<FallbackWork*>(engine_->slot(slot).work);
+  return w != nullptr && uv_cancel(reinterpret_cast<uv_req_t*>(&w->req)) == 0;
+}
+
+void Host::requestDestroy() {
+  if (closed_) return;
+  if (engine_ && engine_->pumping())
+    destroyPending_ = true;
+  else
+    teardown();
+}
+
+void Host::teardown() {
+  if (closed_) return;
+  closed_ = true;
+  if (engine_) engine_->destroy(2000);
+  // Thread-pool requests still read their slot: keep the engine's memory until the process ends.
+  if (fallbacks_ == 0)
+    engine_.reset();
+  else
+    (void)engine_.release();
+  if (dispatch_) napi_delete_reference(env_, dispatch_);
+  if (resource_) napi_delete_reference(env_, resource_);
+  if (asyncCtx_) napi_async_destroy(env_, asyncCtx_);
+  dispatch_ = resource_ = nullptr;
+  asyncCtx_ = nullptr;
+  if (hook_ && !inCleanupHook_) {
+    napi_remove_async_cleanup_hook(hook_);
+    hook_ = nullptr;
+  }
+  if (handlesLive_) {
+    handlesLive_ = false;
+    closing_ = 2;
+    uv_poll_stop(&poll_);
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll_), onClose);
+    uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), onClose);
+  }
+}
+
+void Host::onClose(uv_handle_t* h) {
+  auto* self = static_cast<Host*>(h->data);
+  if (--self->closing_ != 0) return;
+  if (self->eventfd_ >= 0) ::close(self->eventfd_);
+  self->eventfd_ = -1;
+  if (self->runningHook_) {
+    napi_async_cleanup_hook_handle hook = self->runningHook_;
+    self->runningHook_ = nullptr;
+    // The env is going away: nothing in JS can reach this Host any more.
+    delete self;
+    napi_remove_async_cleanup_hook(hook);
+  }
+}
+
+void Host::onAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
+  auto* self = static_cast<Host*>(arg);
+  self->inCleanupHook_ = true;
+  self->runningHook_ = handle;
+  self->hook_ = nullptr;
+  if (!self->closed_) {
+    self->teardown();
+  }
+  if (self->closing_ == 0) {
+    // Handles were already closed by a JS close(): nothing left to wait for.
+    self->runningHook_ = nullptr;
+    delete self;
+    napi_remove_async_cleanup_hook(handle);
+  }
+}
+
+}  // namespace auraio

@@ -1,0 +1,75 @@
+// Binds one Engine to one Node environment: the eventfd watched by a uv_poll_t, a uv_prepare_t that flushes
+// before the loop blocks, batch delivery into JS, thread-pool fallbacks and teardown. Everything here runs
+// on the env's loop thread except FallbackWork::run (a libuv pool thread, touching only the op's memory).
+#pragma once
+#include <node_api.h>
+#include <uv.h>
+
+#include <atomic>
+#include <memory>
+
+#include "engine.h"
+
+namespace auraio {
+
+// A native memory block shared by JS (external ArrayBuffers) and the engine; freed by the last holder.
+struct SharedBlock {
+  std::atomic<int> refs{1};
+  double* data = nullptr;
+  size_t count = 0;
+  static SharedBlock* make(size_t count);
+  void unref();
+};
+
+class Host final : public EngineHost {
+ public:
+  Host(napi_env env, uv_loop_t* loop);
+  ~Host() override;
+
+  // Returns 0 or -errno with *stage set.
+  int open(const EngineOptions& o, napi_value dispatch, const char** stage);
+
+  void deliver(uint32_t pairs) override;
+  void runFallback(uint32_t slot) override;
+  bool cancelFallback(uint32_t slot) override;
+  void setActive(bool active) override;
+  void wake() override;
+
+  // JS asked to close: tear down now, or right after the current delivery returns.
+  void requestDestroy();
+
+  Engine* engine() { return engine_.get(); }
+  bool closed() const { return closed_; }
+  SharedBlock* counters = nullptr;
+  SharedBlock* hist = nullptr;
+  SharedBlock* pairs = nullptr;
+
+ private:
+  static void onPoll(uv_poll_t* h, int status, int events);
+  static void onPrepare(uv_prepare_t* h);
+  static void onClose(uv_handle_t* h);
+  static void onAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg);
+  void pump();
+  void teardown();
+
+  napi_env env_;
+  uv_loop_t* loop_;
+  std::unique_ptr<Engine> engine_;
+  int eventfd_ = -1;
+  uv_poll_t poll_{};
+  uv_prepare_t prepare_{};
+  bool handlesLive_ = false;
+  int closing_ = 0;
+  bool active_ = false;
+  bool closed_ = false;
+  bool destroyPending_ = false;
+  bool inCleanupHook_ = false;
+  uint32_t fallbacks_ = 0;
+  napi_ref dispatch_ = nullptr;
+  napi_ref resource_ = nullptr;
+  napi_async_context asyncCtx_ = nullptr;
+  napi_async_cleanup_hook_handle hook_ = nullptr;
+  napi_async_cleanup_hook_handle runningHook_ = nullptr;
+};
+
+}  // namespace auraio

@@ -1,0 +1,52 @@
+#include "ring.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace auraio {
+
+int Ring::init(const RingOptions& o, int eventfd, double* counters, double* hist) {
+  ctr = counters;
+  this->hist = hist;
+  io_uring_params p;
+  std::memset(&p, 0, sizeof(p));
+  // SUBMIT_ALL: one bad SQE must not strand the rest of the batch in the SQ. A larger CQ absorbs bursts
+  // when the limit is off (the kernel also keeps overflowed CQEs, IORING_FEAT_NODROP).
+  p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
+  p.cq_entries = o.entries * 4;
+  if (o.sqpoll) {
+    p.flags |= IORING_SETUP_SQPOLL;
+    p.sq_thread_idle = o.sqpollIdleMs;
+  }
+  int r = io_uring_queue_init_params(o.entries, &ring, &p);
+  if (r == -EINVAL) {
+    // Kernels before 5.18 reject SUBMIT_ALL: retry with the oldest flag set that works.
+    p.flags &= ~IORING_SETUP_SUBMIT_ALL;
+    r = io_uring_queue_init_params(o.entries, &ring, &p);
+  }
+  if (r < 0) return r;
+  live_ = true;
+  sqpoll_ = o.sqpoll;
+  if (o.iowqBounded != 0 || o.iowqUnbounded != 0) {
+    unsigned vals[2] = {o.iowqBounded, o.iowqUnbounded};
+    io_uring_register_iowq_max_workers(&ring, vals);  // best effort: older kernels lack it
+  }
+  io_uring_register_ring_fd(&ring);  // saves an fd lookup per enter; best effort
+  if (eventfd >= 0) {
+    r = io_uring_register_eventfd(&ring, eventfd);
+    if (r < 0) {
+      exit();
+      return r;
+    }
+    hasEventfd_ = true;
+  }
+  return 0;
+}
+
+void Ring::exit() {
+  if (!live_) return;
+  live_ = false;
+  io_uring_queue_exit(&ring);
+}
+
+}  // namespace auraio
