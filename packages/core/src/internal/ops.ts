@@ -125,7 +125,7 @@ export const makeOps = (native: Engine, pool: BufferPool): Ops => {
     const total = buffer.length
     const loop = (done: number): Effect.Effect<void, PlatformError> =>
       done >= total ? Effect.void : Effect.flatMap(
-        write(fd, done === 0 ? buffer : buffer.subarray(done), pos < 0 ? -1 : pos + done, t),
+        write(fd, done === 0 ? buffer : buffer.subarray(done), pos < 0 ? undefined : pos + done, t),
         (n) =>
           n === 0
             ? Effect.fail(

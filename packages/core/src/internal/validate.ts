@@ -30,8 +30,19 @@ export const normLength = (method: string, what: string, value: unknown): number
   return badArgument(method, `${what} must be a non-negative safe integer, got ${String(value)}`)
 }
 
-const isDetached = (buf: Uint8Array): boolean =>
-  buf.byteLength === 0 && (buf.buffer as ArrayBuffer & { detached?: boolean }).detached === true
+// Only a zero-length view can sit on a detached buffer, so the costly probe runs only then. Node 20
+// lacks `ArrayBuffer.prototype.detached`; constructing a view over a detached buffer throws instead.
+const isDetached = (buf: Uint8Array): boolean => {
+  if (buf.byteLength !== 0) return false
+  const ab = buf.buffer as ArrayBuffer & { detached?: boolean }
+  if (typeof ab.detached === "boolean") return ab.detached
+  try {
+    new Uint8Array(ab)
+    return false
+  } catch {
+    return true
+  }
+}
 
 /** @internal */
 export const checkBuffer = (method: string, buf: unknown): BadArgument | undefined => {
