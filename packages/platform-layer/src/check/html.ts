@@ -171,11 +171,11 @@ document.querySelectorAll(".key").forEach(function (b) {
   })
 })
 ;(function () {
-  var charts = document.querySelectorAll("svg.chart"), lines = document.querySelectorAll("svg.chart polyline")
+  var charts = document.querySelectorAll("svg.chart"), lines = document.querySelectorAll("svg.chart g.series")
   var drawn = 0, points = 0
-  lines.forEach(function (l) {
-    var b = l.getBBox(); if (b.width > 0 || b.height > 0) drawn++
-    points += l.points.numberOfItems
+  lines.forEach(function (g) {
+    var b = g.getBBox(); if (b.width > 0 || b.height > 0) drawn++
+    points += g.querySelector("polyline").points.numberOfItems
   })
   document.body.setAttribute("data-rendered", JSON.stringify({
     charts: charts.length, lines: lines.length, drawn: drawn, points: points,

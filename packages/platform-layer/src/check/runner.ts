@@ -128,7 +128,7 @@ export const run = (config: {
           const takeSample = Effect.gen(function*() {
             const now = performance.now()
             const dt = (now - last.t) / 1000
-            if (dt <= 0) return
+            if (dt <= 0.001) return
             const rings = yield* aura.rings()
             const iops = (m.ops - last.ops) / dt
             const mbps = (m.bytes - last.bytes) / dt / 1e6
@@ -157,6 +157,9 @@ export const run = (config: {
           const wall = (performance.now() - t0) / 1000
           const cpu = process.cpuUsage(cpu0)
           yield* Fiber.interrupt(sampler)
+          // A closing sample covers the tail of the run, so every run has at least one point even when
+          // its operations kept the event loop (and so the sampler's timer) from running.
+          yield* takeSample
           if (Exit.isFailure(exit)) {
             // Interruption (Ctrl-C) ends the whole check; any other failure marks just this row.
             if (Exit.isInterrupted(exit)) return yield* Effect.interrupt
