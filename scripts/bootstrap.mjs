@@ -62,6 +62,21 @@ if (!hasLiburing()) {
   if (!hasLiburing()) fail("liburing-dev was installed but liburing.h is still missing")
 }
 
+// 2b. [auraio check tests] Debian's chromium, for the test that opens the `--html` report in a real
+//     headless browser. Only for `npm test` (npm sets npm_lifecycle_event), only as root with apt-get;
+//     otherwise that test fails and prints the command to run.
+if (process.env.npm_lifecycle_event === "test" && !existsSync("/usr/bin/chromium")) {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0
+  if (isRoot && existsSync("/usr/bin/apt-get")) {
+    log("installing chromium with apt-get (for the HTML report test)")
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
+    run("apt-get", ["update", "-qq"], { env })
+    run("apt-get", ["install", "-y", "-qq", "chromium"], { env })
+  } else {
+    log("chromium is missing; the HTML report test will fail. Install it with: sudo apt-get install -y chromium")
+  }
+}
+
 // 3. pnpm, without corepack (its signature check fails against some registries)
 const which = (cmd) => {
   const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" })
