@@ -2,6 +2,8 @@
 // Counting /proc/self/fd is the only leak check that sees descriptors opened natively (openat SQEs)
 // as well as through Node, so every stress test compares a snapshot taken before and after.
 import { readdirSync, readlinkSync } from "node:fs"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
 
 /** A snapshot of the process's open descriptors: fd number → what it points at. */
 export type FdSnapshot = ReadonlyMap<number, string>
@@ -41,11 +43,17 @@ export const rssBytes = (): number => process.memoryUsage().rss
 
 export const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
 
-/** Forces a full GC when Node runs with --expose-gc (the stress config does); a no-op otherwise. */
-export const gc = (): void => {
-  const g = (globalThis as { gc?: () => void }).gc
-  if (g) g()
-}
+// A full GC without --expose-gc on the command line: the flag can be set at run time, and a fresh
+// context then has `gc` on its global.
+v8.setFlagsFromString("--expose-gc")
+const fullGc = vm.runInNewContext("gc") as () => void
+
+/** Forces a full GC, so finalizer-freed memory (aligned buffers) is really gone before RSS is read. */
+export const gc = (): void => fullGc()
+
+/** io_uring instances this process holds: each ring is an anon inode in /proc/self/fd. */
+export const ringFds = (snap: FdSnapshot = fdSnapshot()): number =>
+  [...snap.values()].filter((t) => t === "anon_inode:[io_uring]").length
 
 /**
  * One line per reliability figure, in a format docs/reliability.md quotes and scripts can grep:
