@@ -52,3 +52,22 @@ export const systemError = (
 /** @internal */
 export const badArgument = (method: string, description: string) =>
   new PlatformError.BadArgument({ module: "FileSystem", method, description })
+
+/**
+ * NodeFileSystem reads and writes a File at an explicit position (pread/pwrite), which fails with
+ * ESPIPE on pipes, FIFOs and sockets. io_uring ignores the offset on such files instead, so the layer
+ * raises the same error itself.
+ * @internal
+ */
+export const espipe = (method: string, fd: number, syscall: "read" | "write") =>
+  new PlatformError.SystemError({
+    reason: "Unknown",
+    module: "FileSystem",
+    method,
+    pathOrDescriptor: fd,
+    syscall,
+    description: `ESPIPE: invalid seek, ${syscall}`
+  })
+
+/** Types on which a positional read or write fails with ESPIPE. @internal */
+export const isUnseekable = (type: string) => type === "FIFO" || type === "Socket"

@@ -3,7 +3,7 @@ import * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { relabel } from "./errors.js"
+import { espipe, isUnseekable, relabel } from "./errors.js"
 
 /**
  * NodeFileSystem's `FileImpl`, op for op, over the engine: a bigint cursor behind a one-permit
@@ -16,6 +16,8 @@ export class AuraFile implements FileSystem.File {
   readonly [FileSystem.FileTypeId]: FileSystem.FileTypeId = FileSystem.FileTypeId
 
   private position = 0n
+  /** Whether positional I/O works on this fd; learnt from one statx on first use. */
+  private seekable: boolean | undefined = undefined
   private readonly lock = Effect.unsafeMakeSemaphore(1).withPermits(1)
   private readonly readError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
   private readonly readAllocError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
@@ -45,6 +47,26 @@ export class AuraFile implements FileSystem.File {
     }
   }
 
+  /**
+   * Runs `op` if the fd is seekable, else fails as pread/pwrite would (ESPIPE). The first call costs
+   * one statx; later calls go straight to `op`.
+   */
+  private positional<A>(
+    method: string,
+    syscall: "read" | "write",
+    op: () => Effect.Effect<A, PlatformError.PlatformError>
+  ): Effect.Effect<A, PlatformError.PlatformError> {
+    // Lazy: the cursor must be read when the op runs (under the permit), not when it is built.
+    return Effect.suspend(() => {
+      if (this.seekable === true) return op()
+      if (this.seekable === false) return Effect.fail(espipe(method, this.fd, syscall))
+      return Effect.flatMap(Effect.mapError(this.engine.stat(this.fd), relabel(method, this.fd)), (info) => {
+        this.seekable = !isUnseekable(info.type)
+        return this.positional(method, syscall, op)
+      })
+    })
+  }
+
   get stat() {
     return Effect.mapError(this.engine.stat(this.fd), relabel("stat", this.fd))
   }
@@ -63,7 +85,7 @@ export class AuraFile implements FileSystem.File {
   }
 
   read(buffer: Uint8Array) {
-    return this.lock(Effect.suspend(() =>
+    return this.lock(this.positional("read", "read", () =>
       Effect.mapBoth(this.engine.read(this.fd, buffer, this.position), {
         onFailure: this.readError,
         onSuccess: this.onRead
@@ -73,7 +95,7 @@ export class AuraFile implements FileSystem.File {
 
   readAlloc(size: FileSystem.SizeInput) {
     const length = Number(size)
-    return this.lock(Effect.suspend(() => {
+    return this.lock(this.positional("readAlloc", "read", () => {
       const buffer = Buffer.allocUnsafeSlow(length)
       return Effect.mapBoth(this.engine.read(this.fd, buffer, this.position), {
         onFailure: this.readAllocError,
@@ -105,16 +127,19 @@ export class AuraFile implements FileSystem.File {
   }
 
   write(buffer: Uint8Array) {
-    return this.lock(Effect.suspend(() =>
+    const op = () =>
       Effect.mapBoth(this.engine.write(this.fd, buffer, this.append ? undefined : this.position), {
         onFailure: this.writeError,
         onSuccess: this.onWrite
       })
-    ))
+    // Append mode writes at the kernel's end of file, without a position: fine on a FIFO too.
+    return this.lock(this.append ? Effect.suspend(op) : this.positional("write", "write", op))
   }
 
   writeAll(buffer: Uint8Array) {
-    return this.lock(this.writeAllChunk(buffer))
+    return this.lock(
+      this.append ? this.writeAllChunk(buffer) : this.positional("writeAll", "write", () => this.writeAllChunk(buffer))
+    )
   }
 
   private writeAllChunk(buffer: Uint8Array): Effect.Effect<void, PlatformError.PlatformError> {

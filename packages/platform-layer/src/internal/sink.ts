@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Sink from "effect/Sink"
 import * as NFS from "node:fs"
-import { badArgument, relabel } from "./errors.js"
+import { badArgument, espipe, isUnseekable, relabel } from "./errors.js"
 import { writeAllFrom } from "./writeFile.js"
 
 /**
@@ -30,6 +30,8 @@ export const makeSink = (engine: AuraEngine.Service, writeBehind: number) =>
     const append = (parsed & NFS.constants.O_APPEND) !== 0
     const limit = append ? 1 : Math.max(1, writeBehind)
     const writeError = relabel("writeAll", fd)
+    // NodeFileSystem's sink writes at a position unless appending: ESPIPE on a FIFO or socket.
+    const unseekable = append ? false : isUnseekable((yield* Effect.mapError(engine.stat(fd), relabel("open", path))).type)
     const pending: Array<Fiber.RuntimeFiber<void, PlatformError.PlatformError>> = []
     let position = 0
 
@@ -37,6 +39,7 @@ export const makeSink = (engine: AuraEngine.Service, writeBehind: number) =>
 
     const write = (chunk: Uint8Array): Effect.Effect<void, PlatformError.PlatformError> =>
       Effect.suspend(() => {
+        if (unseekable) return Effect.fail(espipe("writeAll", fd, "write"))
         if (chunk.length === 0) {
           // NodeFileSystem's writeAll treats a 0-byte write as WriteZero, even for an empty chunk.
           return Effect.fail(

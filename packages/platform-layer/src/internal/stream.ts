@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { relabel } from "./errors.js"
+import { espipe, isUnseekable, relabel } from "./errors.js"
 
 const DEFAULT_CHUNK = 64 * 1024
 
@@ -41,6 +41,7 @@ export const makeStream = (engine: AuraEngine.Service, defaultReadAhead: number)
     const scope = yield* Effect.scope
     const info = yield* Effect.mapError(engine.stat(fd), relabel("stat", fd))
     const readError = relabel("readAlloc", fd)
+    if (isUnseekable(info.type)) return Stream.fail(espipe("readAlloc", fd, "read"))
     const chunkSize = Number(options?.chunkSize !== undefined ? FileSystem.Size(options.chunkSize) : DEFAULT_CHUNK)
     const readAhead = Math.max(1, options?.bufferSize ?? defaultReadAhead)
     const start = options?.offset !== undefined ? Number(options.offset) : 0

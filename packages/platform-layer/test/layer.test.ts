@@ -1,0 +1,107 @@
+// The layer itself: backend selection, the forced and automatic fallbacks, the one warning, and
+// proof that the io_uring backend really runs its I/O on the engine.
+import { AuraBufferPool, AuraEngine } from "@auraio/core"
+import { AuraFileSystem } from "@auraio/platform-layer"
+import * as FileSystem from "@effect/platform/FileSystem"
+import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as NFS from "node:fs"
+import * as Path from "node:path"
+import { randomBytes, tmpDir } from "./parity/fixtures.js"
+import { probeBackend } from "./support/backend.js"
+
+const backend = await probeBackend
+
+const withEnv = (entries: ReadonlyArray<readonly [string, string]>) =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+
+const collectLogs = () => {
+  const lines: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+  })
+  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
+}
+
+describe("AuraFileSystem layer", () => {
+  it.scoped("forceFallback: true serves NodeFileSystem and says why", () =>
+    Effect.gen(function*() {
+      const ctx = yield* Layer.build(AuraFileSystem.layerWith({ forceFallback: true }))
+      const b = Context.get(ctx, AuraFileSystem.Backend)
+      assert.strictEqual(b._tag, "Fallback")
+      assert.include(b._tag === "Fallback" ? b.reason : "", "forceFallback")
+      assert.isTrue(Context.getOption(ctx, AuraEngine)._tag === "None")
+    }))
+
+  it.scoped("AURAIO_FORCE_FALLBACK=1 forces the fallback; other values do not", () =>
+    Effect.gen(function*() {
+      const forced = yield* Layer.build(Layer.provide(AuraFileSystem.layer, withEnv([["AURAIO_FORCE_FALLBACK", "1"]])))
+      const b = Context.get(forced, AuraFileSystem.Backend)
+      assert.strictEqual(b._tag, "Fallback")
+      assert.include(b._tag === "Fallback" ? b.reason : "", "AURAIO_FORCE_FALLBACK")
+      const notForced = yield* Layer.build(Layer.provide(AuraFileSystem.layer, withEnv([["AURAIO_FORCE_FALLBACK", "0"]])))
+      assert.strictEqual(Context.get(notForced, AuraFileSystem.Backend)._tag, backend._tag)
+    }))
+
+  it.scoped("layerConfig reads AURAIO_FORCE_FALLBACK through Config", () =>
+    Effect.gen(function*() {
+      const ctx = yield* Layer.build(
+        Layer.provide(AuraFileSystem.layerConfig(AuraFileSystem.config), withEnv([["AURAIO_FORCE_FALLBACK", "true"]]))
+      )
+      assert.strictEqual(Context.get(ctx, AuraFileSystem.Backend)._tag, "Fallback")
+    }))
+
+  it.scoped("an engine that cannot start: one warning naming the reason, then NodeFileSystem", () =>
+    Effect.gen(function*() {
+      const logs = collectLogs()
+      // More submission entries than the kernel allows (IORING_MAX_ENTRIES is 32768).
+      const ctx = yield* Layer.build(
+        Layer.provide(AuraFileSystem.layerWith({ engine: { entries: 1 << 20, rings: 1 } }), logs.layer)
+      )
+      const b = Context.get(ctx, AuraFileSystem.Backend)
+      assert.strictEqual(b._tag, "Fallback")
+      const warnings = logs.lines.filter((l) => l.startsWith("WARN"))
+      assert.strictEqual(warnings.length, 1, logs.lines.join("\n"))
+      assert.include(warnings[0]!, b._tag === "Fallback" ? b.reason : "")
+      const dir = yield* tmpDir
+      const fs = Context.get(ctx, FileSystem.FileSystem)
+      yield* fs.writeFileString(Path.join(dir, "f"), "still works")
+      assert.strictEqual(yield* fs.readFileString(Path.join(dir, "f")), "still works")
+    }))
+})
+
+describe.skipIf(backend._tag !== "IoUring")("AuraFileSystem layer on io_uring", () => {
+  it.scoped("provides FileSystem, Backend, AuraEngine and AuraBufferPool from one scoped layer", () =>
+    Effect.gen(function*() {
+      const ctx = yield* Layer.build(AuraFileSystem.layer)
+      const b = Context.get(ctx, AuraFileSystem.Backend)
+      assert.strictEqual(b._tag, "IoUring")
+      assert.isTrue(Context.getOption(ctx, AuraEngine)._tag === "Some")
+      assert.isTrue(Context.getOption(ctx, AuraBufferPool)._tag === "Some")
+      const typed = yield* Layer.build(AuraFileSystem.layerWithEngine())
+      assert.isTrue(Context.get(typed, AuraEngine).ringCount > 0)
+    }))
+
+  it.scoped("readFile, writeFile, File.read and stream run on the ring (engine counters move)", () =>
+    Effect.gen(function*() {
+      const ctx = yield* Layer.build(AuraFileSystem.layerWithEngine())
+      const fs = Context.get(ctx, FileSystem.FileSystem)
+      const engine = Context.get(ctx, AuraEngine)
+      const dir = yield* tmpDir
+      const p = Path.join(dir, "f")
+      const data = randomBytes(1024 * 1024)
+      const before = yield* engine.stats
+      yield* fs.writeFile(p, data)
+      const afterWrite = yield* engine.stats
+      assert.isAtLeast(afterWrite.bytesWritten - before.bytesWritten, data.length)
+      const read = yield* fs.readFile(p)
+      assert.strictEqual(read.length, data.length)
+      const afterRead = yield* engine.stats
+      assert.isAtLeast(afterRead.bytesRead - afterWrite.bytesRead, data.length)
+      assert.isTrue(NFS.existsSync(p))
+    }))
+})
