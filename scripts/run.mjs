@@ -26,8 +26,12 @@ switch (task) {
     break
   case "start": {
     const cli = join(root, "packages", "platform-layer", "dist", "bin", "auraio.js")
-    if (existsSync(cli)) step(process.execPath, [cli, "check", ...rest])
-    else step(bin("tsx"), [join(root, "scratchpad", "demo.ts"), ...rest])
+    // The storage check (`auraio check`); bootstrap has just compiled it.
+    if (!existsSync(cli)) {
+      console.error(`${cli} is missing: the TypeScript build did not produce the CLI (run: node scripts/bootstrap.mjs)`)
+      process.exit(1)
+    }
+    step(process.execPath, [cli, "check", ...rest])
     break
   }
   case "bench":

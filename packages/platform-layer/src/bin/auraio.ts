@@ -10,7 +10,7 @@ import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import { runCli } from "../check/cli.js"
 
-NodeRuntime.runMain(runCli(process.argv), {
+NodeRuntime.runMain(runCli(process.argv, undefined, { fromProcessStart: true }), {
   disableErrorReporting: true,
   teardown: (exit, onExit) => {
     if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : 0)

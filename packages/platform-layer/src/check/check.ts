@@ -32,6 +32,11 @@ export interface CheckOptions {
   readonly duration: number
   readonly json: boolean
   readonly html: string | undefined
+  /**
+   * Count the budget from process start (the bin: what a user times includes Node's start-up) rather
+   * than from this call (tests).
+   */
+  readonly fromProcessStart?: boolean
 }
 
 /** Where output goes; the tests pass buffers. @internal */
@@ -43,7 +48,8 @@ export interface Output {
 /** @internal */
 export const run = (options: CheckOptions, out: Output): Effect.Effect<Report, CheckError, Scope.Scope> =>
   Effect.gen(function*() {
-    const startedAt = performance.now()
+    // performance.now() is measured from the process's start.
+    const startedAt = options.fromProcessStart ? 0 : performance.now()
     const startedIso = new Date().toISOString()
     const live = Live.make(out.stderr)
     yield* Effect.addFinalizer(() => Effect.sync(() => live.close()))

@@ -58,6 +58,7 @@ let status = 0
 
 /** Where the check writes; swapped by `runCli`'s caller (tests capture it). */
 let output: Check.Output = { stdout: process.stdout, stderr: process.stderr }
+let fromProcessStart = false
 
 const check = Command.make("check", { dir, size, duration, json, html }, (o) =>
   Check.run(
@@ -66,7 +67,8 @@ const check = Command.make("check", { dir, size, duration, json, html }, (o) =>
       size: Option.getOrUndefined(o.size),
       duration: o.duration,
       json: o.json,
-      html: Option.getOrUndefined(o.html)
+      html: Option.getOrUndefined(o.html),
+      fromProcessStart
     },
     output
   ).pipe(
@@ -112,11 +114,13 @@ const cli = Command.run(auraio, { name: "auraio", version: VERSION })
  */
 export const runCli = (
   argv: ReadonlyArray<string>,
-  out: Check.Output = { stdout: process.stdout, stderr: process.stderr }
+  out: Check.Output = { stdout: process.stdout, stderr: process.stderr },
+  options: { readonly fromProcessStart?: boolean } = {}
 ): Effect.Effect<number> =>
   Effect.suspend(() => {
     status = 0
     output = out
+    fromProcessStart = options.fromProcessStart === true
     return cli(argv)
   }).pipe(
     Effect.as(undefined),
