@@ -178,16 +178,51 @@ const rows: ReadonlyArray<Row> = [
     limit: 8
   },
   {
-    name: "probe: 1.5× the depth without 5% more throughput settles at the best point",
+    name: "probe: twice the depth without 10% more throughput (two-window means) settles at the best point",
     from: {
       phase: "probe",
       limit: 60,
-      history: [{ limit: 36, throughput: 100_000 }, { limit: 41, throughput: 120_000 }, { limit: 47, throughput: 118_000 }]
+      history: [
+        { limit: 30, throughput: 95_000 },
+        { limit: 34, throughput: 105_000 },
+        { limit: 41, throughput: 120_000 },
+        { limit: 53, throughput: 104_000 }
+      ]
     },
     ticks: [{ completions: 2500 }],
     phase: "settled",
     limit: 41,
     learned: 41
+  },
+  {
+    name: "probe: no throughput judgement below gainFloor, where one window is mostly noise",
+    from: { phase: "probe", limit: 6, history: [{ limit: 3, throughput: 50_000 }] },
+    ticks: [{ completions: 500 }],
+    phase: "probe",
+    limit: 7
+  },
+  {
+    name: "probe: a noisy single window does not stop the probe when the two-window mean gained",
+    from: {
+      phase: "probe",
+      limit: 40,
+      history: [{ limit: 20, throughput: 40_000 }, { limit: 23, throughput: 46_000 }, { limit: 35, throughput: 80_000 }]
+    },
+    ticks: [{ completions: 1000 }],
+    phase: "probe",
+    limit: 45
+  },
+  {
+    name: "settled: one odd window is not a workload shift",
+    from: {
+      phase: "settled",
+      limit: 16,
+      learnedLimit: 16,
+      reference: { ms: 25, completions: 100, throughput: 4000, p50Us: 2000, p99Us: 3000, inFlight: 16, queued: 50 }
+    },
+    ticks: [{ completions: 5000, p50Us: 80 }, { completions: 100, p50Us: 2000 }],
+    phase: "settled",
+    limit: 16
   },
   {
     name: "probe: stops growing at maxInFlight",
@@ -256,7 +291,7 @@ const rows: ReadonlyArray<Row> = [
       learnedLimit: 16,
       reference: { ms: 25, completions: 100, throughput: 4000, p50Us: 2000, p99Us: 3000, inFlight: 16, queued: 50 }
     },
-    ticks: [{ completions: 5000, p50Us: 80 }],
+    ticks: times(3, { completions: 5000, p50Us: 80 }),
     phase: "baseline",
     limit: 1
   }
@@ -318,7 +353,8 @@ describe("Aimd.percentile", () => {
     ["all in one bucket, middle rank", [10, 20, 40], [0, 100, 0, 0], 0.5, 10, 20],
     ["p99 in the tail bucket", [10, 20, 40], [98, 0, 2, 0], 0.99, 20, 40],
     ["overflow reports twice the last bound", [10, 20, 40], [0, 0, 0, 10], 0.5, 40, 80],
-    ["exact small buckets", [0, 1, 2, 3], [0, 0, 0, 100, 0], 0.5, 2, 3]
+    ["exact small buckets", [0, 1, 2, 3], [0, 0, 0, 100, 0], 0.5, 2, 3],
+    ["an Infinity last bound (the native table) reads as one more doubling", [10, 20, Infinity], [0, 0, 10], 0.5, 20, 40]
   ]
   for (const [name, b, counts, q, lo, hi] of table) {
     it(name, () => {

@@ -30,6 +30,8 @@ export interface AimdTuning {
   readonly gainSpan: number
   /** See `gainSpan`. */
   readonly minGain: number
+  /** No throughput judgement below this depth: more depth always helps there, and noise dominates. */
+  readonly gainFloor: number
   /** Hold time in `settled` before an upward re-probe. */
   readonly settleMs: number
   /** Period of the baseline re-measurement while engaged. */
@@ -78,11 +80,12 @@ export const defaultTuning: AimdTuning = {
   maxWindowMs: 500,
   baselineDepth: 1,
   startDepth: 4,
-  inflation: 6,
+  inflation: 5,
   backoff: 0.8,
   probeGain: 0.125,
-  gainSpan: 1.5,
-  minGain: 0.05,
+  gainSpan: 2,
+  minGain: 0.1,
+  gainFloor: 8,
   settleMs: 1000,
   rebaselineMs: 10_000,
   baselineDecayPerSec: 0.02,

@@ -100,6 +100,8 @@ export interface AimdState {
   readonly backoffFrom: number
   /** Smoothed window stats while settled, to notice a workload shift. */
   readonly reference: WindowStats | undefined
+  /** Consecutive settled windows that differ from the reference by `shiftFactor`. */
+  readonly shifts: number
 }
 
 /** @internal */
@@ -146,7 +148,8 @@ export const initial = (config: AimdConfig): AimdState => ({
   returnPhase: "passthrough",
   reprobeFrom: 0,
   backoffFrom: 0,
-  reference: undefined
+  reference: undefined,
+  shifts: 0
 })
 
 const clamp = (config: AimdConfig, limit: number): number =>
@@ -267,7 +270,8 @@ const enterSettled = (config: AimdConfig, state: AimdState, limit: number, reaso
   return goto(config, state, "settled", clamped, reason, {
     learnedLimit: clamped,
     reprobeFrom: 0,
-    reference: undefined
+    reference: undefined,
+    shifts: 0
   })
 }
 
@@ -406,7 +410,7 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
       }
       const point: ProbePoint = { limit: state.limit, throughput: w.throughput }
       const reference = gainReference(config, state, point)
-      if (reference !== undefined && point.throughput < reference.throughput * (1 + config.minGain)) {
+      if (reference !== undefined && reference.current < reference.throughput * (1 + config.minGain)) {
         // A re-probe that gains nothing returns to the held limit; a first probe settles on its
         // best point, which sits at the knee when throughput falls past it.
         const to = state.reprobeFrom > 0 ? state.reprobeFrom : best([...state.history, point]).limit
@@ -423,7 +427,9 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
         ...state,
         appLimitedMs: 0,
         history: [...history, point],
-        limit: increase(config, state.limit)
+        limit: increase(config, state.limit),
+        // A re-probe whose first step paid off is an ordinary probe from here on.
+        reprobeFrom: reference !== undefined ? 0 : state.reprobeFrom
       })
     }
 
@@ -451,7 +457,8 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
         return result({ ...state, appLimitedMs: idle })
       }
       const ref = state.reference
-      if (ref !== undefined && isShift(config, ref, w)) {
+      const shifts = ref !== undefined && isShift(config, ref, w) ? state.shifts + 1 : 0
+      if (shifts >= 3) {
         // Probe from half the held limit: a knee that moved down is found from below too.
         const from = Math.max(config.startDepth, Math.floor(state.limit / 2))
         return enterBaseline(config, state, from, "probe", "workload shift")
@@ -462,20 +469,43 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
       if (state.phaseMs >= config.settleMs) {
         return enterProbe(config, state, state.limit, "periodic re-probe", (ref ?? w).throughput)
       }
-      return result({ ...state, appLimitedMs: 0, reference: smooth(ref, w) })
+      // A window that looks like a shift is kept out of the reference until the shift is confirmed.
+      return result({ ...state, appLimitedMs: 0, shifts, reference: shifts > 0 ? ref : smooth(ref, w) })
     }
   }
 }
 
-/** First probe: the newest point `gainSpan`× below. Re-probe: the settled point. */
-const gainReference = (config: AimdConfig, state: AimdState, point: ProbePoint): ProbePoint | undefined => {
+/**
+ * What the current point must beat. A re-probe's first step is judged against the settled point
+ * (smoothed over many windows). Otherwise the newest point `gainSpan`× below, at depth ≥
+ * `gainFloor` (below that, more depth always helps and the throughput of one window is mostly
+ * noise), with both sides averaged over two adjacent windows: on a shared virtual disk one window's
+ * throughput swings by ±30 %.
+ */
+const gainReference = (
+  config: AimdConfig,
+  state: AimdState,
+  point: ProbePoint
+): { readonly limit: number; readonly throughput: number; readonly current: number } | undefined => {
   if (state.reprobeFrom > 0) {
     const first = state.history[0]
-    return first !== undefined && first.limit < point.limit ? first : undefined
+    return first !== undefined && first.limit < point.limit
+      ? { ...first, current: point.throughput }
+      : undefined
   }
-  for (let i = state.history.length - 1; i >= 0; i--) {
-    const p = state.history[i]!
-    if (p.limit * config.gainSpan <= point.limit) return p
+  const h = state.history
+  for (let i = h.length - 1; i >= 0; i--) {
+    const p = h[i]!
+    if (p.limit * config.gainSpan <= point.limit) {
+      if (p.limit < config.gainFloor) return undefined
+      const next = h[i + 1]
+      const prev = h[h.length - 1]
+      return {
+        limit: p.limit,
+        throughput: next === undefined ? p.throughput : (p.throughput + next.throughput) / 2,
+        current: prev === undefined ? point.throughput : (prev.throughput + point.throughput) / 2
+      }
+    }
   }
   return undefined
 }

@@ -1,0 +1,520 @@
+/**
+ * The AIMD adaptive-value benchmark on the real disk with O_DIRECT (a script, not a test).
+ *
+ *   node_modules/.bin/tsx packages/core/bench/aimd.ts [--rounds N] [--dir DIR] [--target-ms T] [--only knee,noisy,phase]
+ *
+ * Scenarios, each compared in the same run with fixed depths (interleaved rounds, medians):
+ *   knee   — random 4 KiB reads; fixed depths 1…256 vs AIMD (app offers 256 outstanding).
+ *   noisy  — a background fio writer runs from 3 s to 6 s; AIMD with a p99 target vs fixed 128.
+ *   phase  — one engine: sequential 128 KiB for 3 s, then random 4 KiB; AIMD re-converges.
+ * Latency is the device latency the native engine measures (SQE prepared → completion), the same
+ * quantity for fixed depths and AIMD; time series are 100 ms buckets. SVG charts go to docs/charts/.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as os from "node:os"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Aimd from "../src/Aimd.js"
+import { COUNTER_STRIDE, Counter, LATENCY_BUCKET_BOUNDS_US } from "../../native/src/internal/layout.js"
+import { allocAligned, openEngine, type Engine } from "../../native/src/internal/engine.js"
+import { render } from "./aimdChart.js"
+
+// == options
+
+const argv = process.argv.slice(2)
+const arg = (name: string): string | undefined => {
+  const i = argv.indexOf(`--${name}`)
+  return i >= 0 ? argv[i + 1] : undefined
+}
+const ROUNDS = Number(arg("rounds") ?? 3)
+const TARGET_MS = Number(arg("target-ms") ?? 5)
+const DEPTHS = (arg("depths") ?? "1,16,32,64,128,256").split(",").map(Number)
+const ONLY = new Set((arg("only") ?? "knee,noisy,phase").split(","))
+const FILE_SIZE = 1024 * 1024 * 1024
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../..")
+const chartsDir = path.join(repo, "docs/charts")
+
+// == the file: 1 GiB on a real disk, never tmpfs
+
+const fsTypeOf = (p: string): string => {
+  const real = fs.realpathSync(p)
+  let best = { mount: "", type: "unknown" }
+  for (const line of fs.readFileSync("/proc/mounts", "utf8").split("\n")) {
+    const [, mount, type] = line.split(" ")
+    if (mount === undefined || type === undefined) continue
+    if ((real === mount || real.startsWith(mount.endsWith("/") ? mount : mount + "/")) && mount.length >= best.mount.length) {
+      best = { mount, type }
+    }
+  }
+  return best.type
+}
+
+const prepareDir = (): string => {
+  const dir = arg("dir") ?? process.env["AURAIO_BENCH_DIR"] ?? path.join(os.tmpdir(), "auraio-aimd-bench")
+  fs.mkdirSync(dir, { recursive: true })
+  const type = fsTypeOf(dir)
+  if (type === "tmpfs" || type === "ramfs") {
+    throw new Error(`${dir} is on ${type}: O_DIRECT needs a real disk; pass --dir on one`)
+  }
+  return dir
+}
+
+const ensureFile = (file: string, size: number): void => {
+  if (fs.existsSync(file) && fs.statSync(file).size === size) return
+  const fd = fs.openSync(file, "w")
+  const chunk = Buffer.alloc(1 << 20)
+  for (let i = 0; i < chunk.length; i += 8) chunk.writeDoubleLE(Math.random(), i)
+  for (let off = 0; off < size; off += chunk.length) fs.writeSync(fd, chunk, 0, chunk.length, off)
+  fs.fsyncSync(fd)
+  fs.closeSync(fd)
+}
+
+// == closed-loop load
+
+type Mode = "rand4k" | "seq128k"
+const BLOCK = { rand4k: 4096, seq128k: 128 * 1024 } as const
+
+class Load {
+  mode: Mode
+  running = false
+  inflight = 0
+  errors = 0
+  private seq = 0
+  private drained: (() => void) | undefined
+  private readonly bufs: Array<Uint8Array>
+
+  constructor(private readonly engine: Engine, private readonly fd: number, concurrency: number, mode: Mode) {
+    this.mode = mode
+    this.bufs = Array.from({ length: concurrency }, () => allocAligned(BLOCK.seq128k))
+  }
+
+  start(): void {
+    this.running = true
+    for (const buf of this.bufs) this.issue(buf)
+  }
+
+  stop(): Promise<void> {
+    this.running = false
+    return this.inflight === 0 ? Promise.resolve() : new Promise((resolve) => (this.drained = resolve))
+  }
+
+  private issue(buf: Uint8Array): void {
+    const len = BLOCK[this.mode]
+    let pos: number
+    if (this.mode === "rand4k") {
+      pos = Math.floor(Math.random() * (FILE_SIZE / len)) * len
+    } else {
+      pos = this.seq
+      this.seq = (this.seq + len) % FILE_SIZE
+    }
+    this.inflight++
+    this.engine.raw.read(this.fd, buf, len, pos, (r) => {
+      this.inflight--
+      if (r < 0) this.errors++
+      if (this.running) this.issue(buf)
+      else if (this.inflight === 0) this.drained?.()
+    })
+  }
+}
+
+// == 100 ms time series from the native counters (its own previous copy: AIMD keeps another)
+
+interface Point {
+  readonly t: number
+  readonly limit: number
+  readonly iops: number
+  readonly p50Us: number
+  readonly p99Us: number
+}
+
+interface Recording {
+  readonly points: Array<Point>
+  /** Per-bucket histograms, to merge any time range into one exact p99. */
+  readonly hists: Array<Float64Array>
+  readonly counts: Array<number>
+}
+
+const record = (engine: Engine, ring = 0) => {
+  const rec: Recording = { points: [], hists: [], counts: [] }
+  const t0 = performance.now()
+  let lastT = t0
+  let lastCompleted = engine.counters[ring * COUNTER_STRIDE + Counter.Completed]!
+  let lastHist = Float64Array.from(engine.latencyBuckets(ring))
+  const tick = () => {
+    const now = performance.now()
+    const completed = engine.counters[ring * COUNTER_STRIDE + Counter.Completed]!
+    const hist = Float64Array.from(engine.latencyBuckets(ring))
+    const delta = hist.map((v, i) => v - lastHist[i]!)
+    const n = completed - lastCompleted
+    rec.points.push({
+      t: (now - t0) / 1000,
+      limit: engine.counters[ring * COUNTER_STRIDE + Counter.Limit]!,
+      iops: (n * 1000) / (now - lastT),
+      p50Us: Aimd.percentile(LATENCY_BUCKET_BOUNDS_US, delta, 0.5),
+      p99Us: Aimd.percentile(LATENCY_BUCKET_BOUNDS_US, delta, 0.99)
+    })
+    rec.hists.push(delta)
+    rec.counts.push(n)
+    lastT = now
+    lastCompleted = completed
+    lastHist = hist
+  }
+  const timer = setInterval(tick, 100)
+  return { rec, stop: () => clearInterval(timer) }
+}
+
+/** IOPS and p99 over [from, to) seconds of a recording. */
+const summarize = (rec: Recording, from: number, to: number) => {
+  const merged = new Float64Array(LATENCY_BUCKET_BOUNDS_US.length)
+  let n = 0
+  let secs = 0
+  let prevT = 0
+  rec.points.forEach((p, i) => {
+    const dt = p.t - prevT
+    prevT = p.t
+    if (p.t - dt < from - 1e-9 || p.t > to + 1e-9) return
+    rec.hists[i]!.forEach((v, k) => (merged[k]! += v))
+    n += rec.counts[i]!
+    secs += dt
+  })
+  return {
+    iops: secs > 0 ? n / secs : 0,
+    p50Us: Aimd.percentile(LATENCY_BUCKET_BOUNDS_US, merged, 0.5),
+    p99Us: Aimd.percentile(LATENCY_BUCKET_BOUNDS_US, merged, 0.99)
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+// == one run
+
+interface RunSpec {
+  readonly depth: number | "aimd"
+  readonly seconds: number
+  readonly mode: Mode
+  readonly aimd?: Aimd.Options
+  /** Called at these times (s) into the run. */
+  readonly events?: ReadonlyArray<readonly [number, (load: Load) => void | Promise<void>]>
+}
+
+const runOnce = async (file: string, spec: RunSpec) => {
+  const engine = openEngine({ rings: 1, entries: 256 })
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT)
+  const concurrency = spec.depth === "aimd" ? 256 : spec.depth
+  engine.setLimit(0, 0)
+  let fiber: Fiber.RuntimeFiber<never, never> | undefined
+  if (spec.depth === "aimd") {
+    const sampler = Aimd.nativeSampler(engine, {
+      stride: COUNTER_STRIDE,
+      completed: Counter.Completed,
+      inFlight: Counter.InFlight,
+      queued: Counter.Queued,
+      limit: Counter.Limit,
+      bucketBoundsUs: LATENCY_BUCKET_BOUNDS_US
+    })
+    const t0 = performance.now()
+    // AIMD_DEBUG=1 prints the controller's phase transitions (its Debug-level log) with a timestamp.
+    const debug = process.env["AIMD_DEBUG"] === "1"
+    const logger = Logger.make(({ message }) =>
+      console.log(`    ${((performance.now() - t0) / 1000).toFixed(2)}s ${String(message)}`)
+    )
+    fiber = Effect.runFork(
+      Effect.scoped(Effect.andThen(Aimd.run(sampler, spec.aimd), Effect.never)).pipe(
+        debug ? Logger.withMinimumLogLevel(LogLevel.Debug) : (x) => x,
+        debug ? Effect.provide(Logger.replace(Logger.defaultLogger, logger)) : (x) => x
+      )
+    )
+  }
+  const load = new Load(engine, fd, concurrency, spec.mode)
+  const { rec, stop } = record(engine)
+  load.start()
+  const started = performance.now()
+  for (const [at, action] of spec.events ?? []) {
+    await sleep(Math.max(0, at * 1000 - (performance.now() - started)))
+    await action(load)
+  }
+  await sleep(Math.max(0, spec.seconds * 1000 - (performance.now() - started)))
+  stop()
+  if (fiber) await Effect.runPromise(Fiber.interrupt(fiber)).then((e) => Exit.isInterrupted(e))
+  await load.stop()
+  fs.closeSync(fd)
+  await engine.close(5000)
+  if (load.errors > 0) throw new Error(`${load.errors} read errors`)
+  return rec
+}
+
+// == helpers
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? Number.NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+const k = (iops: number) => `${(iops / 1000).toFixed(1)}k`
+const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`
+
+/** First time ≥ from at which the rolling 3-bucket median IOPS reaches `level` and stays ≥ 90% of it for 1 s. */
+const convergedAt = (rec: Recording, from: number, level: number): number => {
+  const pts = rec.points
+  for (let i = 2; i < pts.length; i++) {
+    if (pts[i]!.t < from) continue
+    const roll = (j: number) => median([pts[j - 2]!.iops, pts[j - 1]!.iops, pts[j]!.iops])
+    if (roll(i) < level) continue
+    let holds = true
+    for (let j = i; j < pts.length && pts[j]!.t <= pts[i]!.t + 1; j++) if (roll(j) < 0.9 * level) holds = false
+    if (holds) return pts[i]!.t - from
+  }
+  return Number.POSITIVE_INFINITY
+}
+
+const chartPoints = (rec: Recording, f: (p: Point) => number) => rec.points.map((p) => [p.t, f(p)] as const)
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+
+const writeChart = (name: string, svg: string) => {
+  fs.mkdirSync(chartsDir, { recursive: true })
+  fs.writeFileSync(path.join(chartsDir, name), svg)
+  console.log(`  chart: docs/charts/${name}`)
+}
+
+// == scenarios
+
+const knee = async (file: string) => {
+  const depths = DEPTHS
+  const specs: Array<RunSpec> = [
+    ...depths.map((d): RunSpec => ({ depth: d, seconds: 3, mode: "rand4k" })),
+    { depth: "aimd", seconds: 4, mode: "rand4k" }
+  ]
+  const results = new Map<string, Array<{ iops: number; p99Us: number; rec: Recording }>>()
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = specs.map((_, i) => specs[(i + round) % specs.length]!)
+    for (const spec of order) {
+      const rec = await runOnce(file, spec)
+      const s = spec.depth === "aimd" ? summarize(rec, 2, 4) : summarize(rec, 0.5, 3)
+      const key = String(spec.depth)
+      if (!results.has(key)) results.set(key, [])
+      results.get(key)!.push({ ...s, rec })
+      console.log(`  round ${round + 1} ${key.padStart(4)}: ${k(s.iops)} IOPS, p50 ${ms(s.p50Us)}, p99 ${ms(s.p99Us)}`)
+    }
+  }
+  const med = (key: string) => {
+    const rs = results.get(key)!
+    return { iops: median(rs.map((r) => r.iops)), p99Us: median(rs.map((r) => r.p99Us)) }
+  }
+  const fixed = depths.map((d) => ({ depth: d, ...med(String(d)) }))
+  const best = fixed.reduce((a, b) => (b.iops > a.iops ? b : a))
+  const aimd = med("aimd")
+  const aimdRuns = results.get("aimd")!
+  const conv = aimdRuns.map((r) => convergedAt(r.rec, 0, 0.9 * best.iops))
+  console.log("\nknee: fixed depths vs AIMD (medians of rounds)")
+  for (const f of fixed) console.log(`  qd${String(f.depth).padEnd(4)} ${k(f.iops).padStart(8)} IOPS  p99 ${ms(f.p99Us)}`)
+  console.log(`  AIMD   ${k(aimd.iops).padStart(8)} IOPS  p99 ${ms(aimd.p99Us)}  (t = 2–4 s)`)
+  console.log(
+    `  AIMD / best (qd${best.depth}): IOPS ${(aimd.iops / best.iops).toFixed(2)}×, p99 ${(aimd.p99Us / best.p99Us).toFixed(2)}×; ` +
+      `time to ≥ 90% of best: ${conv.map((c) => Number.isFinite(c) ? `${c.toFixed(1)} s` : "never").join(", ")}`
+  )
+  const pass = aimd.iops >= 0.9 * best.iops && aimd.p99Us <= 2 * best.p99Us && median(conv) <= 2
+  console.log(`  criterion (≥ 90% IOPS, p99 ≤ 2×, within 2 s): ${pass ? "MET" : "NOT MET"}`)
+  const show = aimdRuns[Math.floor(aimdRuns.length / 2)]!.rec
+  const bestRec = results.get(String(best.depth))!.map((r) => r.rec)[0]!
+  const q128 = (results.get("128") ?? results.get(String(best.depth))!)[0]!.rec
+  writeChart(
+    "aimd-knee.svg",
+    render({
+      title: `Knee: random 4 KiB O_DIRECT reads, AIMD (app offers 256) vs fixed depths`,
+      xLabel: "seconds",
+      panels: [
+        {
+          label: "in-flight limit",
+          series: [{ name: "AIMD limit", color: COLORS[0]!, points: chartPoints(show, (p) => p.limit) }]
+        },
+        {
+          label: "IOPS",
+          series: [
+            { name: "AIMD", color: COLORS[0]!, points: chartPoints(show, (p) => p.iops) },
+            { name: `fixed qd${best.depth}`, color: COLORS[2]!, points: chartPoints(bestRec, (p) => p.iops), dashed: true },
+            { name: "fixed qd128", color: COLORS[3]!, points: chartPoints(q128, (p) => p.iops), dashed: true }
+          ]
+        },
+        {
+          label: "p99 latency (µs, log)",
+          log: true,
+          series: [
+            { name: "AIMD", color: COLORS[0]!, points: chartPoints(show, (p) => p.p99Us) },
+            { name: `fixed qd${best.depth}`, color: COLORS[2]!, points: chartPoints(bestRec, (p) => p.p99Us), dashed: true },
+            { name: "fixed qd128", color: COLORS[3]!, points: chartPoints(q128, (p) => p.p99Us), dashed: true }
+          ]
+        }
+      ]
+    })
+  )
+  return { fixed, best, aimd, conv, pass }
+}
+
+const neighbour = (dir: string, seconds: number) => {
+  const child = spawn("fio", [
+    "--name=neighbour",
+    `--filename=${path.join(dir, "neighbour.dat")}`,
+    "--size=512M",
+    "--rw=randwrite",
+    "--bs=64k",
+    "--direct=1",
+    "--ioengine=libaio",
+    "--iodepth=32",
+    "--time_based",
+    `--runtime=${seconds}`,
+    "--output=/dev/null"
+  ], { stdio: "ignore" })
+  return () => {
+    child.kill("SIGTERM")
+  }
+}
+
+const noisy = async (file: string, dir: string) => {
+  // Lay the neighbour's file out once, outside the measured runs.
+  ensureFile(path.join(dir, "neighbour.dat"), 512 * 1024 * 1024)
+  const target = TARGET_MS * 1000
+  const spec = (depth: number | "aimd"): RunSpec => {
+    let kill: (() => void) | undefined
+    return {
+      depth,
+      seconds: 9,
+      mode: "rand4k",
+      aimd: { p99Target: `${TARGET_MS} millis` },
+      events: [[3, () => void (kill = neighbour(dir, 3))], [6, () => kill?.()]]
+    }
+  }
+  const runs: Record<string, Array<{ during: ReturnType<typeof summarize>; all: ReturnType<typeof summarize>; rec: Recording }>> = {
+    aimd: [],
+    "128": []
+  }
+  for (let round = 0; round < Math.max(2, ROUNDS - 1); round++) {
+    const order: Array<number | "aimd"> = round % 2 === 0 ? ["aimd", 128] : [128, "aimd"]
+    for (const d of order) {
+      const rec = await runOnce(file, spec(d))
+      const during = summarize(rec, 3.3, 6)
+      const all = summarize(rec, 2, 9)
+      runs[String(d)]!.push({ during, all, rec })
+      console.log(
+        `  round ${round + 1} ${String(d).padStart(4)}: neighbour on ${k(during.iops)} IOPS p99 ${ms(during.p99Us)}; ` +
+          `2–9 s ${k(all.iops)} IOPS p99 ${ms(all.p99Us)}`
+      )
+    }
+  }
+  const m = (key: string, f: (r: (typeof runs)["aimd"][number]) => number) => median(runs[key]!.map(f))
+  const aimdDuring = m("aimd", (r) => r.during.p99Us)
+  const fixedDuring = m("128", (r) => r.during.p99Us)
+  const aimdAll = m("aimd", (r) => r.all.p99Us)
+  const fixedAll = m("128", (r) => r.all.p99Us)
+  console.log(`\nnoisy neighbour (target ${TARGET_MS} ms): foreground p99 with the neighbour on / over 2–9 s`)
+  console.log(`  AIMD      ${ms(aimdDuring)} / ${ms(aimdAll)}  IOPS ${k(m("aimd", (r) => r.during.iops))} / ${k(m("aimd", (r) => r.all.iops))}`)
+  console.log(`  fixed 128 ${ms(fixedDuring)} / ${ms(fixedAll)}  IOPS ${k(m("128", (r) => r.during.iops))} / ${k(m("128", (r) => r.all.iops))}`)
+  const pass = aimdDuring <= target && aimdAll <= target && fixedDuring > target
+  console.log(`  criterion (AIMD under target, fixed 128 not): ${pass ? "MET" : "NOT MET"}`)
+  const a = runs["aimd"]![0]!.rec
+  const f = runs["128"]![0]!.rec
+  writeChart(
+    "aimd-noisy.svg",
+    render({
+      title: `Noisy neighbour: fio 64 KiB random writes from 3 s to 6 s; AIMD (p99 target ${TARGET_MS} ms) vs fixed qd128`,
+      xLabel: "seconds",
+      events: [{ x: 3, label: "neighbour starts" }, { x: 6, label: "stops" }],
+      panels: [
+        { label: "in-flight limit", series: [{ name: "AIMD limit", color: COLORS[0]!, points: chartPoints(a, (p) => p.limit) }] },
+        {
+          label: "IOPS",
+          series: [
+            { name: "AIMD", color: COLORS[0]!, points: chartPoints(a, (p) => p.iops) },
+            { name: "fixed qd128", color: COLORS[3]!, points: chartPoints(f, (p) => p.iops), dashed: true }
+          ]
+        },
+        {
+          label: "p99 latency (µs, log)",
+          log: true,
+          marks: [{ value: target, label: `target ${TARGET_MS} ms` }],
+          series: [
+            { name: "AIMD", color: COLORS[0]!, points: chartPoints(a, (p) => p.p99Us) },
+            { name: "fixed qd128", color: COLORS[3]!, points: chartPoints(f, (p) => p.p99Us), dashed: true }
+          ]
+        }
+      ]
+    })
+  )
+  return { aimdDuring, fixedDuring, aimdAll, fixedAll, pass }
+}
+
+const phase = async (file: string, bestFixedIops: number | undefined) => {
+  const runs: Array<{ rec: Recording; conv: number; steady: ReturnType<typeof summarize>; seq: ReturnType<typeof summarize> }> = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const rec = await runOnce(file, {
+      depth: "aimd",
+      seconds: 7,
+      mode: "seq128k",
+      events: [[3, (load) => void (load.mode = "rand4k")]]
+    })
+    const steady = summarize(rec, 5, 7)
+    const seq = summarize(rec, 1, 3)
+    const conv = convergedAt(rec, 3, 0.9 * steady.iops)
+    runs.push({ rec, conv, steady, seq })
+    const limitAt = (t: number) => rec.points.find((p) => p.t >= t)?.limit ?? 0
+    console.log(
+      `  round ${round + 1}: seq 128K ${k(seq.iops)} IOPS (${((seq.iops * 128) / 1024).toFixed(0)} MiB/s) at limit ${limitAt(2.9)}; ` +
+        `random 4K steady ${k(steady.iops)} IOPS p99 ${ms(steady.p99Us)} at limit ${limitAt(6.9)}; re-converged in ${conv.toFixed(2)} s`
+    )
+  }
+  const conv = median(runs.map((r) => r.conv))
+  const steady = median(runs.map((r) => r.steady.iops))
+  console.log(`\nphase change: re-converged in ${conv.toFixed(2)} s (median)` +
+    (bestFixedIops ? `; random-4K steady ${k(steady)} = ${(steady / bestFixedIops).toFixed(2)}× the best fixed depth of the knee run` : ""))
+  const pass = conv <= 2
+  console.log(`  criterion (re-converges within 2 s): ${pass ? "MET" : "NOT MET"}`)
+  const r = runs[Math.floor(runs.length / 2)]!.rec
+  writeChart(
+    "aimd-phase.svg",
+    render({
+      title: "Phase change in one engine: sequential 128 KiB → random 4 KiB at 3 s (AIMD, app offers 256)",
+      xLabel: "seconds",
+      events: [{ x: 3, label: "switch to random 4 KiB" }],
+      panels: [
+        { label: "in-flight limit", series: [{ name: "AIMD limit", color: COLORS[0]!, points: chartPoints(r, (p) => p.limit) }] },
+        { label: "IOPS", series: [{ name: "AIMD", color: COLORS[0]!, points: chartPoints(r, (p) => p.iops) }] },
+        {
+          label: "p99 latency (µs, log)",
+          log: true,
+          series: [{ name: "AIMD", color: COLORS[0]!, points: chartPoints(r, (p) => p.p99Us) }]
+        }
+      ]
+    })
+  )
+  return { conv, steady, pass }
+}
+
+// == main
+
+const main = async () => {
+  const dir = prepareDir()
+  const file = path.join(dir, "aimd-1g.dat")
+  console.log(`file ${file} (${fsTypeOf(dir)}), O_DIRECT, rounds ${ROUNDS}`)
+  ensureFile(file, FILE_SIZE)
+  let best: number | undefined
+  if (ONLY.has("knee")) {
+    console.log("\n== knee")
+    best = (await knee(file)).best.iops
+  }
+  if (ONLY.has("noisy")) {
+    console.log("\n== noisy neighbour")
+    await noisy(file, dir)
+  }
+  if (ONLY.has("phase")) {
+    console.log("\n== phase change")
+    await phase(file, best)
+  }
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
