@@ -73,10 +73,10 @@ const isTag = (u: unknown): u is Context.Tag<unknown, unknown> => Context.isTag(
 const isLayer = (u: unknown): u is Layer.Layer<unknown, unknown, never> => Layer.isLayer(u)
 
 /** `AuraEngine` may be a Tag class with statics, or a namespace holding the Tag: accept both. */
-const findTag = (m: Record<string, unknown>, name: string): Context.Tag<unknown, unknown> | undefined => {
+const findTag = (m: Record<string, unknown>, name: string, member = name): Context.Tag<unknown, unknown> | undefined => {
   const v = m[name] as Record<string, unknown> | undefined
-  if (isTag(v)) return v
-  if (v && isTag(v[name])) return v[name]
+  if (member === name && isTag(v)) return v
+  if (v && isTag(v[member])) return v[member]
   return undefined
 }
 const findLayer = (m: Record<string, unknown>, name: string): Layer.Layer<unknown, unknown, never> | undefined => {
@@ -140,8 +140,14 @@ export const load = (
         fileSystem = Context.unsafeGet(ctx, FileSystemTag)
         const e = engineTag ? Context.getOption(ctx, engineTag) : undefined
         if (e && e._tag === "Some") engine = e.value as EngineLike
-        const fb = (fileSystem as unknown as Record<PropertyKey, unknown>)["fallbackReason"]
-        if (typeof fb === "string") fallbackReason = fb
+        // AuraFileSystem.Backend says whether io_uring serves the FileSystem, or the fallback and why.
+        const backendTag = findTag(platform as Record<string, unknown>, "AuraFileSystem", "Backend")
+        const backend = backendTag ? Context.getOption(ctx, backendTag) : undefined
+        if (backend && backend._tag === "Some") {
+          const b = backend.value as { _tag?: string; reason?: unknown; engine?: unknown }
+          if (b._tag === "Fallback") fallbackReason = String(b.reason)
+          if (b._tag === "IoUring" && !engine && b.engine) engine = b.engine as EngineLike
+        }
       }
     } else {
       fileSystemUnavailable = typeof platform === "string"
@@ -247,7 +253,7 @@ export const ringViews = (stats: unknown): ReadonlyArray<RingView> => {
   return rings.map((r: Record<string, unknown>, i) => {
     const aimd = r["aimd"] as Record<string, unknown> | undefined
     const nr = nativeRings[i]
-    const lat = (nr?.["latency"] ?? r["latency"]) as Record<string, unknown> | undefined
+    const lat = (nr?.["latencyUs"] ?? nr?.["latency"] ?? r["latency"]) as Record<string, unknown> | undefined
     const phase = aimd?.["phase"] ?? r["phase"]
     return {
       ring: num(r, "ring", "index") ?? i,

@@ -17,9 +17,12 @@ export class Meter {
 
   constructor(readonly deadline: number) {}
 
-  /** True once the run's time is up or it was stopped (interruption, error in a sibling worker). */
+  /**
+   * True once the run's time is up (and at least one operation completed, so a slow start on a busy
+   * machine still yields a figure) or it was stopped (interruption, error in a sibling worker).
+   */
   done(): boolean {
-    return this.stopped || performance.now() >= this.deadline
+    return this.stopped || (this.ops > 0 && performance.now() >= this.deadline)
   }
 
   record(t0: number, bytes: number): void {
