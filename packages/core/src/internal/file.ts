@@ -75,7 +75,8 @@ class AuraFileImpl implements AuraEngine.File {
   // Wait for this handle's ops; past the bound cancel them and wait for the kernel; then close.
   get release(): Effect.Effect<void> {
     const t = this.tracker
-    return Effect.timeout(t.drained, this.d.drainBound).pipe(
+    // Finalizers run uninterruptibly; the wait itself must be interruptible for the bound to bite.
+    return Effect.timeout(Effect.interruptible(t.drained), this.d.drainBound).pipe(
       Effect.catchAll(() => Effect.zipRight(Effect.sync(() => t.cancelAll(this.d.cancel)), t.drained)),
       Effect.zipRight(Effect.orDie(this.d.ops.close(this.fd)))
     )

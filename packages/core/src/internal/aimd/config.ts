@@ -76,7 +76,7 @@ export interface AimdOptions {
  */
 export const defaultTuning: AimdTuning = {
   minSamples: 200,
-  minWindowMs: 20,
+  minWindowMs: 30,
   maxWindowMs: 500,
   baselineDepth: 1,
   startDepth: 4,
@@ -84,8 +84,8 @@ export const defaultTuning: AimdTuning = {
   backoff: 0.8,
   probeGain: 0.125,
   gainSpan: 2,
-  minGain: 0.1,
-  gainFloor: 8,
+  minGain: 0,
+  gainFloor: 16,
   settleMs: 1000,
   rebaselineMs: 10_000,
   baselineDecayPerSec: 0.02,
