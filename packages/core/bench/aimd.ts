@@ -16,6 +16,7 @@ import * as path from "node:path"
 import * as os from "node:os"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Stream from "effect/Stream"
 import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -224,7 +225,20 @@ const runOnce = async (file: string, spec: RunSpec) => {
       console.log(`    ${((performance.now() - t0) / 1000).toFixed(2)}s ${String(message)}`)
     )
     fiber = Effect.runFork(
-      Effect.scoped(Effect.andThen(Aimd.run(sampler, spec.aimd), Effect.never)).pipe(
+      Effect.scoped(Effect.gen(function*() {
+        const controller = yield* Aimd.run(sampler, spec.aimd)
+        // AIMD_DEBUG=2 also prints every decision window.
+        if (process.env["AIMD_DEBUG_WINDOWS"] === "1") {
+          yield* Effect.forkScoped(Stream.runForEach(controller.changes, ([r]) =>
+            Effect.sync(() =>
+              console.log(
+                `      ${((performance.now() - t0) / 1000).toFixed(2)}s ${r!.phase} limit ${r!.limit} X ${k(r!.throughput)} ` +
+                  `p50 ${Math.round(r!.p50Us)} p99 ${Math.round(r!.p99Us)} inflight ${r!.inFlight.toFixed(1)} queued ${r!.queued.toFixed(0)}`
+              )
+            )))
+        }
+        return yield* Effect.never
+      })).pipe(
         debug ? Logger.withMinimumLogLevel(LogLevel.Debug) : (x) => x,
         debug ? Effect.provide(Logger.replace(Logger.defaultLogger, logger)) : (x) => x
       )

@@ -18,14 +18,14 @@ const bucketOf = (us: number): number => {
   return bounds.length
 }
 
-/** One tick; by default a full decision window (1000 completions over 25 ms). */
+/** One tick; by default a full decision window (1000 completions over 35 ms). */
 const sample = (state: Aimd.State, t: Tick): Aimd.Sample => {
   const completions = t.completions ?? 1000
   const latency = new Float64Array(bounds.length + 1)
   latency[bucketOf(t.p50Us ?? 100)]! += completions * 0.98
   latency[bucketOf(t.p99Us ?? t.p50Us ?? 100)]! += completions * 0.02
   return {
-    elapsedMs: t.ms ?? 25,
+    elapsedMs: t.ms ?? 35,
     completions,
     inFlight: t.inFlight ?? state.limit,
     queued: t.queued ?? 50,
@@ -77,7 +77,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "ticks accumulate into one window once enough completions arrived",
     from: { phase: "probe", limit: 16 },
-    ticks: [{ completions: 150, ms: 10 }, { completions: 150, ms: 10 }],
+    ticks: [{ completions: 150, ms: 15 }, { completions: 150, ms: 15 }],
     phase: "probe",
     limit: 18
   },
@@ -242,7 +242,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "passthrough: a closed-loop app that never queues still engages on latency inflation",
     from: { phase: "passthrough", limit: 256 },
-    ticks: [{ inFlight: 100, queued: 0, p50Us: 2000 }],
+    ticks: times(2, { inFlight: 100, queued: 0, p50Us: 2000 }),
     phase: "probe",
     limit: 4
   },
@@ -256,7 +256,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "settled: after settleMs it re-probes one step up",
     from: { phase: "settled", limit: 40, learnedLimit: 40 },
-    ticks: times(41, { completions: 1000 }),
+    ticks: times(30, { completions: 1000 }),
     phase: "probe",
     limit: [45, 45]
   },
