@@ -1,0 +1,111 @@
+/**
+ * `pnpm bench`: runs the fixed benchmark scripts (each compares its peers side by side in one run,
+ * interleaved rounds, medians), collects their results into bench-results/, and regenerates the
+ * generated section of docs/performance.md.
+ *
+ *   pnpm bench                         # the full suite (tens of minutes on a 2-vCPU VM)
+ *   pnpm bench --only native-randread,node-randread
+ *   pnpm bench --quick                 # one short round of each: checks the suite works, not for figures
+ *   pnpm bench --no-docs               # leave docs/performance.md alone
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import type { BenchResult } from "./result.js"
+import * as Suite from "./suite.js"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+const argv = process.argv.slice(2)
+const flag = (name: string) => argv.includes(`--${name}`)
+const value = (name: string) => {
+  const i = argv.indexOf(`--${name}`)
+  return i >= 0 ? argv[i + 1] : undefined
+}
+const known = new Set(Suite.scripts.map((s) => s.id))
+const only = value("only")?.split(",").filter(Boolean)
+for (const id of only ?? []) {
+  if (!known.has(id)) {
+    console.error(`pnpm bench: unknown script '${id}'. Known: ${[...known].join(", ")}`)
+    process.exit(2)
+  }
+}
+const quick = flag("quick")
+const resultsDir = path.join(root, "bench-results")
+fs.mkdirSync(resultsDir, { recursive: true })
+
+const run = (script: Suite.Script): Promise<{ stdout: string; status: number | null; files: Array<unknown> }> =>
+  new Promise((resolve) => {
+    const started = Date.now()
+    const out = path.join(resultsDir, `${script.id}.json`)
+    fs.rmSync(out, { force: true })
+    const child = spawn(
+      path.join(root, "node_modules", ".bin", "tsx"),
+      [path.join(root, script.path), ...(quick ? script.quickArgs : script.args)],
+      {
+        cwd: root,
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, ...(quick ? script.quickEnv : script.env), AURAIO_BENCH_OUT: out }
+      }
+    )
+    let stdout = ""
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString()
+      process.stdout.write(d)
+    })
+    // Ctrl-C reaches the child through the process group; wait for it to clean up, then stop.
+    child.on("close", (status) => {
+      // Whatever JSON the script left in bench-results/ during its run (its own file first).
+      const files = fs.readdirSync(resultsDir)
+        .map((f) => path.join(resultsDir, f))
+        .filter((f) => f.endsWith(".json") && fs.statSync(f).mtimeMs >= started)
+        .sort((a, b) => (a === out ? -1 : b === out ? 1 : fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs))
+        .flatMap((f) => {
+          try {
+            return [JSON.parse(fs.readFileSync(f, "utf8")) as unknown]
+          } catch {
+            return []
+          }
+        })
+      resolve({ stdout, status, files })
+    })
+  })
+
+const main = async () => {
+  const results: Array<BenchResult> = []
+  for (const script of Suite.scripts) {
+    if (only && !only.includes(script.id)) continue
+    if (!fs.existsSync(path.join(root, script.path))) {
+      console.log(`\n== ${script.id}: ${script.path} does not exist yet, skipped`)
+      continue
+    }
+    const command = Suite.commandOf(script, quick)
+    console.log(`\n== ${script.id}: ${command}`)
+    const output = await run(script)
+    const result = Suite.toResult(script, command, output)
+    fs.writeFileSync(path.join(resultsDir, `${script.id}.json`), JSON.stringify(result, null, 2))
+    results.push(result)
+    if (output.status !== 0) console.log(`== ${script.id} exited with status ${output.status}`)
+  }
+  const host = {
+    date: new Date().toISOString(),
+    kernel: os.release(),
+    cpus: os.availableParallelism(),
+    node: process.version,
+    quick
+  }
+  const suite = { format: "auraio-bench-suite/1", host, results }
+  fs.writeFileSync(path.join(resultsDir, "latest.json"), JSON.stringify(suite, null, 2))
+  fs.writeFileSync(path.join(resultsDir, `suite-${host.date.replace(/[:.]/g, "-")}.json`), JSON.stringify(suite, null, 2))
+  console.log(`\nresults: ${path.relative(root, path.join(resultsDir, "latest.json"))}`)
+  if (!flag("no-docs") && results.length > 0) {
+    const doc = path.join(root, "docs", "performance.md")
+    const before = fs.existsSync(doc) ? fs.readFileSync(doc, "utf8") : "# Performance\n"
+    fs.writeFileSync(doc, Suite.updatePerformanceDoc(before, Suite.renderSection(results, host)))
+    console.log(`tables regenerated in ${path.relative(root, doc)}`)
+  }
+  if (results.some((r) => r.notes?.some((n) => n.startsWith("exited with status")))) process.exitCode = 1
+}
+
+void main()
