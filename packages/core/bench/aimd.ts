@@ -21,8 +21,8 @@ import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Aimd from "../src/Aimd.js"
-import { COUNTER_STRIDE, Counter, LATENCY_BUCKET_BOUNDS_US } from "../../native/src/internal/layout.js"
-import { allocAligned, openEngine, type Engine } from "../../native/src/internal/engine.js"
+// The workspace source, so the script never runs against a stale dist/.
+import { allocAligned, COUNTER_STRIDE, Counter, type Engine, LATENCY_BUCKET_BOUNDS_US, openEngine } from "../../native/src/index.js"
 import { render } from "./aimdChart.js"
 
 // == options
@@ -210,14 +210,7 @@ const runOnce = async (file: string, spec: RunSpec) => {
   engine.setLimit(0, 0)
   let fiber: Fiber.RuntimeFiber<never, never> | undefined
   if (spec.depth === "aimd") {
-    const sampler = Aimd.nativeSampler(engine, {
-      stride: COUNTER_STRIDE,
-      completed: Counter.Completed,
-      inFlight: Counter.InFlight,
-      queued: Counter.Queued,
-      limit: Counter.Limit,
-      bucketBoundsUs: LATENCY_BUCKET_BOUNDS_US
-    })
+    const sampler = Aimd.nativeSampler(engine)
     const t0 = performance.now()
     // AIMD_DEBUG=1 prints the controller's phase transitions (its Debug-level log) with a timestamp.
     const debug = process.env["AIMD_DEBUG"] === "1"

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { COUNTER_STRIDE, Counter, LATENCY_BUCKET_BOUNDS_US } from "@auraio/native"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as config from "./internal/aimd/config.js"
@@ -181,18 +182,42 @@ export const percentile: (bounds: ReadonlyArray<number>, counts: ArrayLike<numbe
 // == fiber
 
 /**
- * Forks one controller fiber per ring into the current scope, on `Schedule.spaced(tick)`.
+ * Where `@auraio/native` keeps the counters and histogram bounds the controller reads.
  *
  * @since 0.1.0
- * @category controller
+ * @category constants
  */
-export const run: (source: Sampler, options?: Options) => Effect.Effect<Controller, never, Scope.Scope> =
-  controller.run
+export const nativeLayout: NativeLayout = {
+  stride: COUNTER_STRIDE,
+  completed: Counter.Completed,
+  inFlight: Counter.InFlight,
+  queued: Counter.Queued,
+  limit: Counter.Limit,
+  bucketBoundsUs: LATENCY_BUCKET_BOUNDS_US
+}
 
 /**
- * A sampler over the native engine's live counters and latency histograms.
+ * A sampler over the native engine's live counters and latency histograms. Deltas are taken
+ * against the sampler's own copy, so other readers of the counters are not disturbed.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const nativeSampler: (engine: NativeEngineLike, layout: NativeLayout) => Sampler = sampler.fromNative
+export const nativeSampler = (engine: NativeEngineLike, layout: NativeLayout = nativeLayout): Sampler =>
+  sampler.fromNative(engine, layout)
+
+const isSampler = (source: Sampler | NativeEngineLike): source is Sampler => "sample" in source
+
+/**
+ * Forks one controller fiber per ring into the current scope, on `Schedule.spaced(tick)`: each
+ * tick reads the ring's counters and histogram delta, steps, and writes the limit when it changed.
+ * Takes the native engine itself, or any {@link Sampler} (a synthetic device in tests).
+ *
+ * @since 0.1.0
+ * @category controller
+ */
+export const run = (
+  source: Sampler | NativeEngineLike,
+  options?: Options
+): Effect.Effect<Controller, never, Scope.Scope> =>
+  controller.run(isSampler(source) ? source : nativeSampler(source), options)
