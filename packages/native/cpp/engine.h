@@ -73,6 +73,14 @@ class Engine {
   // kernel no longer touches JS memory), then tears the rings down.
   void destroy(int waitMs);
   bool pumping() const { return pumping_; }
+  // Anything that a pump would submit, reap or deliver.
+  bool hasWork() const {
+    if (closed_) return false;
+    if (!ready_.empty()) return true;
+    for (auto& r : rings_)
+      if (r->pending != 0 || r->inflight != 0 || !r->fifo.empty()) return true;
+    return false;
+  }
 
  private:
   void issue(uint32_t s, Ring& r);

@@ -79,13 +79,10 @@ int Host::open(const EngineOptions& o, napi_value dispatch, const char** stage) 
 }
 
 void Host::deliver(uint32_t n) {
-  napi_handle_scope scope;
-  napi_open_handle_scope(env_, &scope);
-  napi_value fn, recv, arg, result;
-  napi_get_reference_value(env_, dispatch_, &fn);
-  napi_get_reference_value(env_, resource_, &recv);
+  // Inside the callback scope opened by pump(): a plain call, no per-batch async-context bookkeeping.
+  napi_value arg, result;
   napi_create_uint32(env_, n, &arg);
-  napi_status st = napi_make_callback(env_, asyncCtx_, recv, fn, 1, &arg, &result);
+  napi_status st = napi_call_function(env_, recv_, fn_, 1, &arg, &result);
   if (st == napi_pending_exception) {
     // The TS dispatcher catches callback errors itself; this only happens on a bug there. Report it as an
     // uncaught exception instead of losing it.
@@ -93,12 +90,30 @@ void Host::deliver(uint32_t n) {
     napi_get_and_clear_last_exception(env_, &err);
     napi_fatal_exception(env_, err);
   }
-  napi_close_handle_scope(env_, scope);
 }
 
 void Host::pump() {
   if (closed_ || !engine_) return;
-  engine_->pump();
+  if (!engine_->hasWork()) {
+    engine_->pump();  // only housekeeping: never calls JS
+    return;
+  }
+  napi_handle_scope hs;
+  napi_open_handle_scope(env_, &hs);
+  inPump_ = true;
+  napi_get_reference_value(env_, dispatch_, &fn_);
+  napi_get_reference_value(env_, resource_, &recv_);
+  // One callback scope per pass: microtasks and nextTicks run when it closes, as after a MakeCallback.
+  // Promise continuations may submit more ops there, so run another pass while work remains.
+  for (int pass = 0; pass < 8 && !closed_ && !destroyPending_; ++pass) {
+    napi_callback_scope cs;
+    napi_open_callback_scope(env_, recv_, asyncCtx_, &cs);
+    engine_->pump();
+    napi_close_callback_scope(env_, cs);
+    if (!engine_->hasWork()) break;
+  }
+  inPump_ = false;
+  napi_close_handle_scope(env_, hs);
   if (destroyPending_) {
     destroyPending_ = false;
     teardown();
@@ -168,7 +183,8 @@ bool Host::cancelFallback(uint32_t slot) {
 
 void Host::requestDestroy() {
   if (closed_) return;
-  if (engine_ && engine_->pumping())
+  // A close() from a callback or a microtask of this pump: finish the pump first.
+  if (inPump_ || (engine_ && engine_->pumping()))
     destroyPending_ = true;
   else
     teardown();

@@ -63,9 +63,12 @@ class Host final : public EngineHost {
   bool active_ = false;
   bool closed_ = false;
   bool destroyPending_ = false;
+  bool inPump_ = false;
   bool inCleanupHook_ = false;
   uint32_t fallbacks_ = 0;
   napi_ref dispatch_ = nullptr;
+  napi_value fn_ = nullptr;    // valid during pump()
+  napi_value recv_ = nullptr;
   napi_ref resource_ = nullptr;
   napi_async_context asyncCtx_ = nullptr;
   napi_async_cleanup_hook_handle hook_ = nullptr;

@@ -1,0 +1,322 @@
+/**
+ * 4 KiB random reads over a warm 1 GiB file: fio (io_uring) side by side with this engine, in
+ * interleaved rounds, medians reported. Not a test: run it by hand.
+ *
+ *   node_modules/.bin/tsx packages/native/bench/randread.ts            # 3 rounds x 5 s per case
+ *   ROUNDS=5 RUNTIME=5 BENCH_FILE=/tmp/x.bin node_modules/.bin/tsx packages/native/bench/randread.ts
+ *
+ * Cases per round (the file is re-read sequentially right before each, so every case sees a warm cache):
+ *   fio-qd32   fio --iodepth=32 --iodepth_batch_submit=32 --iodepth_batch_complete_min=1 --iodepth_batch_complete_max=32
+ *   batch-qd32 engine.raw.readBatch, 32 kept in flight, one thread
+ *   raw-qd32   engine.raw.read, one native call per op, 32 in flight
+ *   fio-qd1    fio --iodepth=1 (lat percentiles)
+ *   raw-qd1    engine.raw.read, one op at a time; latency measured in JS around each op
+ */
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { performance } from "node:perf_hooks"
+import { COUNTER_STRIDE, Counter, openEngine } from "../src/index.js"
+import type { Engine } from "../src/index.js"
+
+const FILE = process.env["BENCH_FILE"] ?? path.join(os.tmpdir(), "auraio-bench", "randread-1g.bin")
+const SIZE = 1 << 30
+const BS = 4096
+const PAGES = SIZE / BS
+const ROUNDS = Number(process.env["ROUNDS"] ?? 3)
+const RUNTIME = Number(process.env["RUNTIME"] ?? 5)
+const DEPTH = 32
+
+const ensureFile = () => {
+  if (fs.existsSync(FILE) && fs.statSync(FILE).size === SIZE) return
+  fs.mkdirSync(path.dirname(FILE), { recursive: true })
+  const fd = fs.openSync(FILE, "w")
+  const chunk = Buffer.alloc(1 << 20)
+  for (let i = 0; i < SIZE / chunk.length; i++) {
+    for (let j = 0; j < chunk.length; j += 8) chunk.writeUInt32LE((i * 2654435761 + j) >>> 0, j)
+    fs.writeSync(fd, chunk)
+  }
+  fs.closeSync(fd)
+}
+
+const warm = () => {
+  const fd = fs.openSync(FILE, "r")
+  const buf = Buffer.allocUnsafe(1 << 20)
+  while (fs.readSync(fd, buf, 0, buf.length, null) > 0) {
+    // sequential read pulls every page into the page cache
+  }
+  fs.closeSync(fd)
+}
+
+let seed = 0x9e3779b9
+const rand = () => {
+  // xorshift32: cheap and good enough to spread reads over the file
+  seed ^= seed << 13
+  seed ^= seed >>> 17
+  seed ^= seed << 5
+  return (seed >>> 0) % PAGES
+}
+
+interface Result {
+  readonly iops: number
+  /** CPU time (user + system) per op in µs: robust against CPU steal on a shared VM */
+  readonly cpuUsPerOp?: number
+  readonly entersPerOp?: number
+  readonly p50us?: number
+  readonly p99us?: number
+  readonly nativeP50us?: number
+}
+
+const fio = (depth: number): Result => {
+  const args = [
+    "--name=r",
+    `--filename=${FILE}`,
+    "--rw=randread",
+    "--bs=4k",
+    "--ioengine=io_uring",
+    `--iodepth=${depth}`,
+    ...(depth > 1 ? [`--iodepth_batch_submit=${depth}`, "--iodepth_batch_complete_min=1", `--iodepth_batch_complete_max=${depth}`] : ["--lat_percentiles=1"]),
+    "--invalidate=0",
+    "--time_based",
+    `--runtime=${RUNTIME}`,
+    "--output-format=json"
+  ]
+  const r = spawnSync("fio", args, { encoding: "utf8", maxBuffer: 64 << 20 })
+  if (r.status !== 0) throw new Error(`fio failed: ${r.stderr}`)
+  const jobAll = JSON.parse(r.stdout).jobs[0]
+  const job = jobAll.read
+  const pct = (job.lat_ns?.percentile ?? job.clat_ns?.percentile) as Record<string, number> | undefined
+  const cpuSec = ((jobAll.usr_cpu + jobAll.sys_cpu) / 100) * (jobAll.job_runtime / 1000)
+  return {
+    iops: job.iops,
+    cpuUsPerOp: (cpuSec * 1e6) / job.total_ios,
+    ...(depth === 1 && pct ? { p50us: pct["50.000000"]! / 1000, p99us: pct["99.000000"]! / 1000 } : {})
+  }
+}
+
+const enters = (e: Engine) => {
+  let s = 0
+  for (let r = 0; r < e.ringCount; r++) s += e.counters[r * COUNTER_STRIDE + Counter.Enters]!
+  return s
+}
+
+const withEngine = async (run: (e: Engine, fd: number) => Promise<number>): Promise<Result> => {
+  // One ring: a single JS thread submits, so its CPU's ring takes every op anyway.
+  const e = openEngine({ rings: 1 })
+  const fd = fs.openSync(FILE, "r")
+  try {
+    const e0 = enters(e)
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    const ops = await run(e, fd)
+    const secs = (performance.now() - t0) / 1000
+    const c = process.cpuUsage(c0)
+    return { iops: ops / secs, cpuUsPerOp: (c.user + c.system) / ops, entersPerOp: (enters(e) - e0) / ops }
+  } finally {
+    fs.closeSync(fd)
+    await e.close()
+  }
+}
+
+const batchQd32 = () =>
+  withEngine(
+    (e, fd) =>
+      new Promise<number>((resolve) => {
+        const buf = new Uint8Array(DEPTH * BS)
+        const free: Array<number> = Array.from({ length: DEPTH }, (_, i) => i)
+        let done = 0
+        let errors = 0
+        let outstanding = 0
+        let scheduled = false
+        const deadline = performance.now() + RUNTIME * 1000
+        let running = true
+        interface Batch {
+          offs: Float64Array
+          lens: Float64Array
+          poss: Float64Array
+          left: number
+          cb: (i: number, r: number) => void
+        }
+        const pool: Array<Batch> = []
+        const flush = () => {
+          scheduled = false
+          if (running && performance.now() > deadline) running = false
+          if (running) submit()
+          else if (outstanding === 0) {
+            if (errors) console.error(`batch: ${errors} short or failed reads`)
+            resolve(done)
+          }
+        }
+        const makeBatch = (): Batch => {
+          const b: Batch = {
+            offs: new Float64Array(DEPTH),
+            lens: new Float64Array(DEPTH).fill(BS),
+            poss: new Float64Array(DEPTH),
+            left: 0,
+            cb: (i, r) => {
+              if (r !== BS) errors++
+              done++
+              outstanding--
+              free.push(b.offs[i]! / BS)
+              if (--b.left === 0) pool.push(b)
+              if (!scheduled) {
+                scheduled = true
+                queueMicrotask(flush)
+              }
+            }
+          }
+          return b
+        }
+        for (let i = 0; i <= DEPTH; i++) pool.push(makeBatch())
+        const submit = () => {
+          const k = free.length
+          if (k === 0) return
+          const b = pool.pop()!
+          for (let j = 0; j < k; j++) {
+            b.offs[j] = free.pop()! * BS
+            b.poss[j] = rand() * BS
+          }
+          b.left = k
+          outstanding += k
+          e.raw.readBatch(fd, buf, b.offs, b.lens, b.poss, k, b.cb)
+        }
+        submit()
+      })
+  )
+
+const rawQd32 = () =>
+  withEngine(
+    (e, fd) =>
+      new Promise<number>((resolve) => {
+        let done = 0
+        let outstanding = 0
+        let errors = 0
+        let running = true
+        const deadline = performance.now() + RUNTIME * 1000
+        const buf = new Uint8Array(DEPTH * BS)
+        const lanes = Array.from({ length: DEPTH }, (_, i) => {
+          const view = buf.subarray(i * BS, (i + 1) * BS)
+          const cb = (r: number) => {
+            if (r !== BS) errors++
+            done++
+            outstanding--
+            // Checking the clock every op would dominate: every 1024 ops is plenty for a 5 s run.
+            if ((done & 1023) === 0 && performance.now() > deadline) running = false
+            if (running) go()
+            else if (outstanding === 0) {
+              if (errors) console.error(`raw: ${errors} short or failed reads`)
+              resolve(done)
+            }
+          }
+          const go = () => {
+            outstanding++
+            e.raw.read(fd, view, BS, rand() * BS, cb)
+          }
+          return go
+        })
+        for (const go of lanes) go()
+      })
+  )
+
+const rawQd1 = async (): Promise<Result> => {
+  const lat = new Float64Array(4_000_000)
+  let n = 0
+  let nativeP50 = 0
+  const r = await withEngine(
+    (e, fd) =>
+      new Promise<number>((resolve) => {
+        const buf = new Uint8Array(BS)
+        const deadline = performance.now() + RUNTIME * 1000
+        let t = 0
+        const cb = (res: number) => {
+          const now = performance.now()
+          if (res !== BS) throw new Error(`qd1 read returned ${res}`)
+          if (n < lat.length) lat[n] = now - t
+          n++
+          if ((n & 255) === 0 && now > deadline) {
+            nativeP50 = e.stats().total.latencyUs.p50
+            return resolve(n)
+          }
+          t = performance.now()
+          e.raw.read(fd, buf, BS, rand() * BS, cb)
+        }
+        t = performance.now()
+        e.raw.read(fd, buf, BS, rand() * BS, cb)
+      })
+  )
+  const sorted = lat.subarray(0, Math.min(n, lat.length)).sort()
+  return {
+    ...r,
+    p50us: sorted[Math.floor(sorted.length * 0.5)]! * 1000,
+    p99us: sorted[Math.floor(sorted.length * 0.99)]! * 1000,
+    nativeP50us: nativeP50
+  }
+}
+
+const median = (xs: ReadonlyArray<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+const main = async () => {
+  ensureFile()
+  const cases: Record<string, () => Result | Promise<Result>> = {
+    "fio-qd32": () => fio(32),
+    "batch-qd32": batchQd32,
+    "raw-qd32": rawQd32,
+    "fio-qd1": () => fio(1),
+    "raw-qd1": rawQd1
+  }
+  const only = process.env["CASES"]?.split(",")
+  if (only) for (const k of Object.keys(cases)) if (!only.includes(k)) delete cases[k]
+  const results: Record<string, Array<Result>> = {}
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      warm()
+      const r = await run()
+      ;(results[name] ??= []).push(r)
+      const extra = [
+        r.cpuUsPerOp !== undefined ? `cpu ${r.cpuUsPerOp.toFixed(3)} us/op` : "",
+        r.entersPerOp !== undefined ? `enters/op ${r.entersPerOp.toFixed(4)}` : "",
+        r.p50us !== undefined ? `p50 ${r.p50us.toFixed(2)} us p99 ${r.p99us!.toFixed(2)} us` : "",
+        r.nativeP50us !== undefined ? `(native histogram p50 ${r.nativeP50us} us)` : ""
+      ].filter(Boolean)
+      console.log(`round ${round} ${name.padEnd(10)} ${Math.round(r.iops).toString().padStart(8)} IOPS ${extra.join("  ")}`)
+    }
+  }
+  const med = (name: string, f: (r: Result) => number | undefined) => median(results[name]!.map((r) => f(r) ?? Number.NaN))
+  if (only) return
+  const fio32 = med("fio-qd32", (r) => r.iops)
+  const summary = {
+    file: FILE,
+    rounds: ROUNDS,
+    runtimeSec: RUNTIME,
+    cpus: os.availableParallelism(),
+    kernel: os.release(),
+    node: process.version,
+    median: Object.fromEntries(
+      Object.keys(cases).map((n) => [
+        n,
+        {
+          iops: Math.round(med(n, (r) => r.iops)),
+          cpuUsPerOp: Number(med(n, (r) => r.cpuUsPerOp).toFixed(3)),
+          ...(results[n]![0]!.entersPerOp !== undefined ? { entersPerOp: Number(med(n, (r) => r.entersPerOp).toFixed(4)) } : {}),
+          ...(results[n]![0]!.p50us !== undefined ? { p50us: Number(med(n, (r) => r.p50us).toFixed(2)), p99us: Number(med(n, (r) => r.p99us).toFixed(2)) } : {})
+        }
+      ])
+    ),
+    ratios: {
+      batchQd32VsFio: Number((med("batch-qd32", (r) => r.iops) / fio32).toFixed(3)),
+      rawQd32VsFio: Number((med("raw-qd32", (r) => r.iops) / fio32).toFixed(3)),
+      batchQd32CpuPerOpVsFio: Number((med("batch-qd32", (r) => r.cpuUsPerOp) / med("fio-qd32", (r) => r.cpuUsPerOp)).toFixed(3)),
+      qd1P50VsFio: Number((med("raw-qd1", (r) => r.p50us) / med("fio-qd1", (r) => r.p50us)).toFixed(3))
+    }
+  }
+  console.log(JSON.stringify(summary, null, 2))
+  const out = path.join(process.cwd(), "bench-results")
+  fs.mkdirSync(out, { recursive: true })
+  fs.writeFileSync(path.join(out, `randread-${Date.now()}.json`), JSON.stringify({ summary, results }, null, 2))
+}
+
+void main()
