@@ -36,7 +36,7 @@ const env = {
   // node-addon-api and friends resolve from the package, as in the regular build.
   NODE_PATH: join(nativeDir, "node_modules")
 }
-const r = spawnSync(nodeGyp, ["rebuild", "-j", "max", "--nodedir=/usr"], { cwd: work, env, stdio: "inherit" })
+const r = spawnSync(nodeGyp, ["rebuild", "-j", "max", "--nodedir=/usr", "--loglevel=warn"], { cwd: work, env, stdio: "inherit" })
 if (r.status !== 0) {
   console.error(`sanitize: node-gyp failed (exit ${r.status})`)
   process.exit(r.status ?? 1)

@@ -69,7 +69,7 @@ const testSeconds = ((Date.now() - t0) / 1000).toFixed(1)
 let counts = { passed: 0, failed: 0, skipped: 0, files: 0 }
 try {
   const j = JSON.parse(readFileSync(join(reports, "vitest.json"), "utf8"))
-  counts = { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests, files: j.numTotalTestSuites }
+  counts = { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests, files: j.testResults.length }
 } catch {
   // A crash under ASan can leave no JSON; the report files below say why.
 }
