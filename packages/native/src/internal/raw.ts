@@ -1,5 +1,12 @@
+import { markAsUntransferable } from "node:worker_threads"
 import { EngineClosedError } from "./errors.js"
 import type { NativeEngine } from "./loader.js"
+
+// Keeping the view in `keep` does not keep its memory: structuredClone/postMessage with a transfer list
+// detaches the ArrayBuffer and moves the backing store to a clone that may be collected while the kernel
+// still writes into it. An untransferable ArrayBuffer is copied instead, so its memory outlives the op.
+// (Found by test/reliability-native.test.ts, "an in-flight buffer stays alive".)
+const pin = (buf: Uint8Array): void => markAsUntransferable(buf.buffer)
 
 /** `result >= 0`: the syscall's return value; `result < 0`: `-errno`. @internal */
 export type RawCallback = (result: number) => void
@@ -54,21 +61,25 @@ export class RawEngine {
 
   read(fd: number, buf: Uint8Array, len: number, pos: number, cb: RawCallback): number {
     if (this.closed) throw new EngineClosedError()
+    pin(buf)
     return this.track(this.n.read(fd, buf, len, pos), cb, buf)
   }
 
   write(fd: number, buf: Uint8Array, len: number, pos: number, cb: RawCallback): number {
     if (this.closed) throw new EngineClosedError()
+    pin(buf)
     return this.track(this.n.write(fd, buf, len, pos), cb, buf)
   }
 
   readv(fd: number, bufs: ReadonlyArray<Uint8Array>, pos: number, cb: RawCallback): number {
     this.check()
+    for (let i = 0; i < bufs.length; i++) pin(bufs[i]!)
     return this.track(this.n.readv(fd, bufs, pos), cb, bufs)
   }
 
   writev(fd: number, bufs: ReadonlyArray<Uint8Array>, pos: number, cb: RawCallback): number {
     this.check()
+    for (let i = 0; i < bufs.length; i++) pin(bufs[i]!)
     return this.track(this.n.writev(fd, bufs, pos), cb, bufs)
   }
 
@@ -89,6 +100,7 @@ export class RawEngine {
 
   statx(dirfd: number, path: string, flags: number, mask: number, out: Uint8Array, cb: RawCallback): number {
     this.check()
+    pin(out)
     return this.track(this.n.statx(dirfd, path, flags, mask, out), cb, out)
   }
 
@@ -135,6 +147,7 @@ export class RawEngine {
   /** A linked write → fsync chain: `cb` gets the write's byte count, or the chain's first error. */
   writeFsync(fd: number, buf: Uint8Array, len: number, pos: number, datasync: boolean, cb: RawCallback): number {
     this.check()
+    pin(buf)
     return this.track(this.n.writeFsync(fd, buf, len, pos, datasync), cb, buf)
   }
 
@@ -159,6 +172,7 @@ export class RawEngine {
       if (this.batchIds.length < count) this.batchIds = new Float64Array(Math.max(count, this.batchIds.length * 2))
       out = this.batchIds
     }
+    pin(buf)
     this.n.readBatch(fd, buf, bufOffsets, lengths, positions, count, out)
     const cbs = this.cbs
     const keep = this.keep
