@@ -1,0 +1,230 @@
+/**
+ * 4 KiB random reads over a warm 1 GiB file, side by side in one run:
+ *
+ *   fio (io_uring, qd32, batch submit/complete 32)       the hand-tuned limit
+ *   NodeFileSystem (@effect/platform-node), one File per fiber, concurrency 8 and 32
+ *   AuraEngine per-op Effect API (engine.read), concurrency 32
+ *   AuraEngine readMany (batches of 4096, 32 in flight)
+ *
+ * Rounds are interleaved (every peer once per round) and medians reported, because these VMs are
+ * noisy. Not a test: run it by hand.
+ *
+ *   node_modules/.bin/tsx packages/core/bench/randread.ts [--rounds 5] [--seconds 2] [--file PATH]
+ */
+import { NodeFileSystem } from "@effect/platform-node"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { execFileSync } from "node:child_process"
+import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { parseArgs } from "node:util"
+import { AuraEngine } from "../src/index.js"
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "5" },
+    seconds: { type: "string", default: "2" },
+    file: { type: "string", default: join(tmpdir(), "auraio-bench-1g.bin") },
+    peers: { type: "string", default: "fio,node8,node32,aura32,readMany" },
+    aimd: { type: "string", default: "on" },
+    window: { type: "string", default: "32" }
+  }
+})
+const ROUNDS = Number(args.rounds)
+const SECONDS = Number(args.seconds)
+const FILE = args.file!
+const PEERS = args.peers!.split(",")
+const SIZE = 1 << 30
+const BS = 4096
+const BLOCKS = SIZE / BS
+
+// == the file: 1 GiB of non-zero data, then read once so every page is cached
+
+const prepare = () => {
+  if (!existsSync(FILE) || statSync(FILE).size !== SIZE) {
+    process.stdout.write(`writing ${FILE} ...\n`)
+    const fd = openSync(FILE, "w")
+    const chunk = Buffer.alloc(1 << 24)
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 0xff
+    for (let off = 0; off < SIZE; off += chunk.length) writeSync(fd, chunk, 0, chunk.length, off)
+    closeSync(fd)
+  }
+}
+const warm = () => {
+  const fd = openSync(FILE, "r")
+  const buf = Buffer.allocUnsafe(1 << 24)
+  for (let off = 0; off < SIZE; off += buf.length) readSync(fd, buf, 0, buf.length, off)
+  closeSync(fd)
+}
+
+// The same pseudo-random block sequence for every in-process peer; no RNG in the measured loop.
+const OFFSETS = new Float64Array(1 << 20)
+{
+  let x = 0x9e3779b9
+  for (let i = 0; i < OFFSETS.length; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    OFFSETS[i] = ((x >>> 0) % BLOCKS) * BS
+  }
+}
+let cursor = 0
+const nextOffset = () => OFFSETS[(cursor = (cursor + 1) & (OFFSETS.length - 1))]!
+
+// == peers: each returns IOPS
+
+const fio = (): number => {
+  const out = execFileSync("fio", [
+    "--name=randread",
+    `--filename=${FILE}`,
+    "--rw=randread",
+    "--bs=4k",
+    "--ioengine=io_uring",
+    "--iodepth=32",
+    "--iodepth_batch_submit=32",
+    "--iodepth_batch_complete_max=32",
+    "--invalidate=0",
+    `--runtime=${SECONDS}`,
+    "--time_based",
+    "--norandommap",
+    "--randrepeat=0",
+    "--output-format=json"
+  ], { encoding: "utf8" })
+  return JSON.parse(out).jobs[0].read.iops as number
+}
+
+/** Run `fibers` loops of `op` for SECONDS; IOPS. */
+const timed = <E, R>(fibers: number, op: (i: number) => Effect.Effect<unknown, E, R>) =>
+  Effect.suspend(() => {
+    let stop = false
+    let count = 0
+    const timer = setTimeout(() => (stop = true), SECONDS * 1000)
+    const start = performance.now()
+    return Effect.forEach(
+      Array.from({ length: fibers }, (_, i) => i),
+      (i) => {
+        const body = op(i)
+        return Effect.whileLoop({ while: () => !stop, body: () => body, step: () => count++ })
+      },
+      { concurrency: "unbounded", discard: true }
+    ).pipe(
+      Effect.map(() => (count * 1000) / (performance.now() - start)),
+      Effect.ensuring(Effect.sync(() => clearTimeout(timer)))
+    )
+  })
+
+const nodeFs = (concurrency: number) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const files = yield* Effect.forEach(Array.from({ length: concurrency }), () => fs.open(FILE))
+    const bufs = files.map(() => new Uint8Array(BS))
+    return yield* timed(concurrency, (i) =>
+      Effect.suspend(() => Effect.zipRight(files[i]!.seek(nextOffset(), "start"), files[i]!.read(bufs[i]!))))
+  }).pipe(Effect.scoped)
+
+const auraPerOp = (concurrency: number) =>
+  Effect.gen(function*() {
+    const engine = yield* AuraEngine
+    const file = yield* engine.open(FILE)
+    const fd = file.fd
+    const bufs = Array.from({ length: concurrency }, () => new Uint8Array(BS))
+    return yield* timed(concurrency, (i) => Effect.suspend(() => engine.read(fd, bufs[i]!, nextOffset())))
+  }).pipe(Effect.scoped)
+
+// The native callback API with no Effect at all: what the Effect layer costs on top of the engine.
+const rawCallbacks = (concurrency: number) =>
+  Effect.gen(function*() {
+    const engine = yield* AuraEngine
+    const file = yield* engine.open(FILE)
+    const raw = (engine.native as import("@auraio/native").Engine).raw
+    return yield* Effect.async<number>((resume) => {
+      let count = 0
+      let stop = false
+      let live = concurrency
+      const start = performance.now()
+      setTimeout(() => (stop = true), SECONDS * 1000)
+      for (let i = 0; i < concurrency; i++) {
+        const buf = new Uint8Array(BS)
+        const cb = () => {
+          count++
+          if (!stop) raw.read(file.fd, buf, BS, nextOffset(), cb)
+          else if (--live === 0) resume(Effect.succeed((count * 1000) / (performance.now() - start)))
+        }
+        raw.read(file.fd, buf, BS, nextOffset(), cb)
+      }
+    })
+  }).pipe(Effect.scoped)
+
+const BATCH = 4096
+const auraReadMany = (window: number) =>
+  Effect.gen(function*() {
+    const engine = yield* AuraEngine
+    const file = yield* engine.open(FILE)
+    const slab = new Uint8Array(BATCH * BS)
+    const requests = Array.from({ length: BATCH }, (_, i) => ({
+      fd: file.fd,
+      offset: 0,
+      length: BS,
+      buffer: slab.subarray(i * BS, (i + 1) * BS)
+    }))
+    const batch = Effect.suspend(() => {
+      for (const r of requests) (r as { offset: number }).offset = nextOffset()
+      return engine.readMany(requests, { concurrency: window })
+    })
+    // Counted per batch; scale to reads.
+    return (yield* timed(1, () => batch)) * BATCH
+  }).pipe(Effect.scoped)
+
+// == run
+
+const median = (xs: ReadonlyArray<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+const main = Effect.gen(function*() {
+  prepare()
+  const results: Record<string, Array<number>> = Object.fromEntries(PEERS.map((p) => [p, []]))
+  const run: Record<string, Effect.Effect<number, unknown, AuraEngine | FileSystem.FileSystem>> = {
+    fio: Effect.sync(fio),
+    node8: nodeFs(8),
+    node32: nodeFs(32),
+    raw32: rawCallbacks(32),
+    aura32: auraPerOp(32),
+    readMany: auraReadMany(Number(args.window))
+  }
+  for (let round = 1; round <= ROUNDS; round++) {
+    warm()
+    const line: Array<string> = []
+    for (const peer of PEERS) {
+      const iops = yield* run[peer]!
+      results[peer]!.push(iops)
+      line.push(`${peer} ${(iops / 1000).toFixed(0)}k`)
+    }
+    const stats = yield* Effect.flatMap(AuraEngine, (e) => e.stats)
+    const limits = stats.rings.map((r) => `${r.aimd?.phase ?? "off"}:${r.limit}`).join(" ")
+    process.stdout.write(`round ${round}: ${line.join("  ")}   [ring limits ${limits}]\n`)
+  }
+  const med = Object.fromEntries(PEERS.map((p) => [p, median(results[p]!)]))
+  process.stdout.write(`\nmedian IOPS over ${ROUNDS} rounds of ${SECONDS}s (4 KiB random reads, warm 1 GiB file)\n`)
+  for (const p of PEERS) {
+    const ratios: Array<string> = []
+    if (med.fio) ratios.push(`${((med[p]! / med.fio) * 100).toFixed(0)}% of fio`)
+    const nodeBest = Math.max(med.node8 ?? 0, med.node32 ?? 0)
+    if (nodeBest > 0) ratios.push(`${(med[p]! / nodeBest).toFixed(1)}x NodeFileSystem(best)`)
+    process.stdout.write(`  ${p.padEnd(9)} ${(med[p]! / 1000).toFixed(0).padStart(5)}k   ${ratios.join(", ")}\n`)
+  }
+  process.stdout.write(`${JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, median: med, all: results })}\n`)
+})
+
+const layer = Layer.merge(
+  AuraEngine.layerWith(args.aimd === "off" ? { aimd: false } : {}),
+  NodeFileSystem.layer
+)
+Effect.runPromise(Effect.provide(main, layer)).catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
