@@ -75,15 +75,17 @@ describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
       const device = makeDevice({ offered: 256 })
       const controller = yield* Aimd.run(device.sampler)
       yield* advance(3000)
-      const learned = (yield* controller.status)[0]!.limit
+      const busy = (yield* controller.status)[0]!
+      const ceiling = Math.max(busy.limit, busy.learnedLimit)
 
       device.params.offered = 12
       yield* advance(3000)
       const quiet = between(device.trace, 3000, 6000)
-      assert.isTrue(Math.max(...quiet.map((p) => p.limit)) <= learned, "never grew while app-limited")
+      assert.isTrue(Math.max(...quiet.map((p) => p.limit)) <= ceiling, "never grew while app-limited")
       const idle = (yield* controller.status)[0]!
       assert.strictEqual(idle.phase, "passthrough")
-      assert.strictEqual(idle.learnedLimit, learned)
+      const learned = idle.learnedLimit
+      assert.isTrue(learned >= 36 && learned <= 60, `learned ${learned}`)
       assert.strictEqual(device.limit(), learned, "the learned limit stays on the ring")
 
       device.params.offered = 256

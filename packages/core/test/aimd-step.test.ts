@@ -142,7 +142,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "probe: median inflation over the baseline backs off without a target",
     from: { phase: "probe", limit: 40 },
-    ticks: [{ p50Us: 700 }, { p50Us: 700 }],
+    ticks: [{ p50Us: 900 }, { p50Us: 900 }],
     phase: "backoff",
     limit: 32
   },
@@ -249,7 +249,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "passthrough with a learned limit: inflation backs off from what is in flight",
     from: { phase: "passthrough", limit: 256, learnedLimit: 200 },
-    ticks: [{ inFlight: 100, queued: 0, p50Us: 700 }, { inFlight: 100, queued: 0, p50Us: 700 }],
+    ticks: [{ inFlight: 100, queued: 0, p50Us: 900 }, { inFlight: 100, queued: 0, p50Us: 900 }],
     phase: "backoff",
     limit: 80
   },

@@ -26,11 +26,11 @@ export interface AimdTuning {
   readonly backoff: number
   /** Additive increase per probe window, as a fraction of the limit (at least 1). */
   readonly probeGain: number
-  /** Probing stops when this much more depth bought less than `minGain` more throughput. */
+  /** Probing stops when this factor more depth bought less than `minGain` more throughput. */
   readonly gainSpan: number
   /** See `gainSpan`. */
   readonly minGain: number
-  /** No throughput judgement below this depth: more depth always helps there, and noise dominates. */
+  /** No throughput judgement below this depth (the low end of the span): noise dominates there. */
   readonly gainFloor: number
   /** Hold time in `settled` before an upward re-probe. */
   readonly settleMs: number
@@ -80,12 +80,12 @@ export const defaultTuning: AimdTuning = {
   maxWindowMs: 500,
   baselineDepth: 1,
   startDepth: 4,
-  inflation: 5,
+  inflation: 8,
   backoff: 0.8,
   probeGain: 0.125,
   gainSpan: 2,
   minGain: 0,
-  gainFloor: 16,
+  gainFloor: 8,
   settleMs: 1000,
   rebaselineMs: 10_000,
   baselineDecayPerSec: 0.02,

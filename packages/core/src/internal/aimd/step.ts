@@ -407,18 +407,8 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
         return result({ ...state, appLimitedMs: idle })
       }
       const point: ProbePoint = { limit: state.limit, throughput: w.throughput }
-      const reference = gainReference(config, state, point)
-      if (reference !== undefined && reference.current < reference.throughput * (1 + config.minGain)) {
-        // A re-probe that gains nothing returns to the held limit; a first probe settles on its
-        // best point, which sits at the knee when throughput falls past it.
-        const to = state.reprobeFrom > 0 ? state.reprobeFrom : best([...state.history, point]).limit
-        return enterSettled(
-          config,
-          state,
-          to,
-          `knee: ${reference.limit}→${point.limit} in flight gained < ${config.minGain * 100}% throughput`
-        )
-      }
+      const knee = kneeCheck(config, state, point)
+      if (knee !== undefined) return enterSettled(config, state, knee.settleAt, knee.reason)
       if (state.limit >= config.maxInFlight) return enterSettled(config, state, state.limit, "at maxInFlight")
       const history = state.history.length >= 32 ? [state.history[0]!, ...state.history.slice(2)] : state.history
       return result({
@@ -427,7 +417,7 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
         history: [...history, point],
         limit: increase(config, state.limit),
         // A re-probe whose first step paid off is an ordinary probe from here on.
-        reprobeFrom: reference !== undefined ? 0 : state.reprobeFrom
+        reprobeFrom: state.reprobeFrom > 0 && state.limit > state.reprobeFrom ? 0 : state.reprobeFrom
       })
     }
 
@@ -474,42 +464,53 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
 }
 
 /**
- * What the current point must beat. A re-probe's first step is judged against the settled point
- * (smoothed over many windows). Otherwise the newest point `gainSpan`× below, at depth ≥
- * `gainFloor` (below that, more depth always helps and the throughput of one window is mostly
- * noise), with both sides averaged over two adjacent windows: on a shared virtual disk one window's
- * throughput swings by ±30 %.
+ * Did the last doubling of depth buy throughput? A re-probe's first step is judged against the
+ * settled point (smoothed over many windows). Otherwise, once the probe spans a factor 2 above
+ * `gainFloor`, the windows of that span are split at its geometric middle and the two halves'
+ * mean throughputs compared: on a shared virtual disk one window's IOPS swings by ±30–50 %, so
+ * one window against another decides nothing. When it did not pay, settle at the best point of the
+ * lower half.
  */
-const gainReference = (
+const kneeCheck = (
   config: AimdConfig,
   state: AimdState,
   point: ProbePoint
-): { readonly limit: number; readonly throughput: number; readonly current: number } | undefined => {
+): { readonly settleAt: number; readonly reason: string } | undefined => {
   if (state.reprobeFrom > 0) {
     const first = state.history[0]
-    return first !== undefined && first.limit < point.limit
-      ? { ...first, current: point.throughput }
+    if (first === undefined || first.limit >= point.limit) return undefined
+    return point.throughput < first.throughput * (1 + config.minGain)
+      ? { settleAt: state.reprobeFrom, reason: `re-probe ${first.limit}→${point.limit} in flight gained nothing` }
       : undefined
   }
   const h = state.history
-  for (let i = h.length - 1; i >= 0; i--) {
+  const low = point.limit / config.gainSpan
+  if (low < config.gainFloor || h.length === 0 || h[0]!.limit > low) return undefined
+  const middle = point.limit / Math.sqrt(config.gainSpan)
+  let lowerSum = 0
+  let lowerN = 0
+  let lowerBest: ProbePoint | undefined
+  let upperSum = point.throughput
+  let upperN = 1
+  for (let i = h.length - 1; i >= 0 && h[i]!.limit >= low; i--) {
     const p = h[i]!
-    if (p.limit * config.gainSpan <= point.limit) {
-      if (p.limit < config.gainFloor) return undefined
-      const next = h[i + 1]
-      const prev = h[h.length - 1]
-      return {
-        limit: p.limit,
-        throughput: next === undefined ? p.throughput : (p.throughput + next.throughput) / 2,
-        current: prev === undefined ? point.throughput : (prev.throughput + point.throughput) / 2
-      }
+    if (p.limit < middle) {
+      lowerSum += p.throughput
+      lowerN++
+      if (lowerBest === undefined || p.throughput > lowerBest.throughput) lowerBest = p
+    } else {
+      upperSum += p.throughput
+      upperN++
     }
   }
-  return undefined
+  if (lowerBest === undefined) return undefined
+  return upperSum / upperN < (lowerSum / lowerN) * (1 + config.minGain)
+    ? {
+      settleAt: lowerBest.limit,
+      reason: `knee: ${Math.round(low)}→${point.limit} in flight gained < ${config.minGain * 100}% throughput`
+    }
+    : undefined
 }
-
-const best = (points: ReadonlyArray<ProbePoint>): ProbePoint =>
-  points.reduce((a, b) => (b.throughput > a.throughput ? b : a))
 
 const isShift = (config: AimdConfig, ref: WindowStats, w: WindowStats): boolean => {
   const f = config.shiftFactor
