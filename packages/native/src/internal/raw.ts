@@ -6,7 +6,17 @@ import type { NativeEngine } from "./loader.js"
 // detaches the ArrayBuffer and moves the backing store to a clone that may be collected while the kernel
 // still writes into it. An untransferable ArrayBuffer is copied instead, so its memory outlives the op.
 // (Found by test/reliability-native.test.ts, "an in-flight buffer stays alive".)
-const pin = (buf: Uint8Array): void => markAsUntransferable(buf.buffer)
+// markAsUntransferable costs ~100 ns; most callers reuse a few ArrayBuffers, so remember what is marked.
+let lastPinned: ArrayBufferLike | undefined
+const pinned = new WeakSet<ArrayBufferLike>()
+const pin = (buf: Uint8Array): void => {
+  const ab = buf.buffer
+  if (ab === lastPinned) return
+  lastPinned = ab
+  if (pinned.has(ab)) return
+  pinned.add(ab)
+  markAsUntransferable(ab)
+}
 
 /** `result >= 0`: the syscall's return value; `result < 0`: `-errno`. @internal */
 export type RawCallback = (result: number) => void
