@@ -196,17 +196,23 @@ const main = Effect.gen(function*() {
     aura32: auraPerOp(32),
     readMany: auraReadMany(Number(args.window))
   }
+  const opsPerEnter: Record<string, number> = {}
   for (let round = 1; round <= ROUNDS; round++) {
     warm()
     const line: Array<string> = []
     for (const peer of PEERS) {
+      const before = yield* Effect.flatMap(AuraEngine, (e) => e.stats)
       const iops = yield* run[peer]!
+      const after = yield* Effect.flatMap(AuraEngine, (e) => e.stats)
+      const enters = after.rings.reduce((s, r) => s + r.enters, 0) - before.rings.reduce((s, r) => s + r.enters, 0)
+      if (enters > 0) opsPerEnter[peer] = (after.completed - before.completed) / enters
       results[peer]!.push(iops)
       line.push(`${peer} ${(iops / 1000).toFixed(0)}k`)
     }
     const stats = yield* Effect.flatMap(AuraEngine, (e) => e.stats)
     const limits = stats.rings.map((r) => `${r.aimd?.phase ?? "off"}:${r.limit}`).join(" ")
-    process.stdout.write(`round ${round}: ${line.join("  ")}   [ring limits ${limits}]\n`)
+    const batching = Object.entries(opsPerEnter).map(([p, v]) => `${p} ${v.toFixed(1)}`).join(" ")
+    process.stdout.write(`round ${round}: ${line.join("  ")}   [ring limits ${limits}; ops/enter ${batching}]\n`)
   }
   const med = Object.fromEntries(PEERS.map((p) => [p, median(results[p]!)]))
   process.stdout.write(`\nmedian IOPS over ${ROUNDS} rounds of ${SECONDS}s (4 KiB random reads, warm 1 GiB file)\n`)

@@ -161,6 +161,65 @@ const portable = <A>(
         : Effect.failCause(cause))
   })
 
+/** The raw read/write pair the hot path calls without a submit closure. @internal */
+export interface RawRw {
+  read(fd: number, buf: Uint8Array, len: number, pos: number, cb: (result: number) => void): number
+  write(fd: number, buf: Uint8Array, len: number, pos: number, cb: (result: number) => void): number
+}
+
+/**
+ * `read`/`write` on the direct path, specialised: no submit or result closure per op, only the
+ * primitive, its register function and the completion callback.
+ * @internal
+ */
+export const directRw = (
+  env: OpEnv,
+  raw: RawRw,
+  write: boolean,
+  fd: number,
+  buf: Uint8Array,
+  pos: number,
+  tracker: Tracker | undefined,
+  onError: (result: number, fd: number) => PlatformError
+): Effect.Effect<number, PlatformError> => {
+  const e = new Primitive("Async")
+  e.effect_instruction_i0 = (callback: (effect: Effect.Effect<number, PlatformError>) => void) => {
+    const fiber = (globalThis as any)[CURRENT_FIBER]
+    const pool = env.pool
+    const slot = pool.live === 0 ? undefined : pool.slotOf(buf)
+    if (slot !== undefined) pool.hold(slot)
+    if (tracker !== undefined) tracker.inFlight++
+    let interrupted: Effect.Effect<never> | undefined
+    let finished = false
+    let id = -1
+    const cb = (result: number) => {
+      finished = true
+      if (slot !== undefined) pool.unhold(slot)
+      if (tracker !== undefined) tracker.done(id)
+      callback(
+        interrupted !== undefined ? interrupted : result >= 0 ? Exit.succeed(result) : Exit.fail(onError(result, fd))
+      )
+    }
+    try {
+      id = write ? raw.write(fd, buf, buf.length, pos, cb) : raw.read(fd, buf, buf.length, pos, cb)
+    } catch (err) {
+      if (slot !== undefined) pool.unhold(slot)
+      if (tracker !== undefined) tracker.done(-1)
+      return callback(Effect.die(err))
+    }
+    if (finished) return
+    if (tracker !== undefined) tracker.add(id)
+    if (fiber !== undefined && fiber._asyncInterruptor === callback) {
+      fiber._asyncInterruptor = (exit: Effect.Effect<never>) => {
+        interrupted = exit
+        env.cancel(id)
+      }
+    }
+  }
+  e.effect_instruction_i1 = FiberId.none
+  return e
+}
+
 /**
  * One ring op as an Effect: one allocation-light suspension, no generator, no span, no fiber.
  * @internal

@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import type { AuraEngine } from "../AuraEngine.js"
 import type { BufferPool } from "./bufferPool.js"
 import { badArgument, fromErrno } from "./errno.js"
-import { type OpEnv, runOp, type Tracker } from "./op.js"
+import { directRw, type OpEnv, runOp, type Tracker, usingDirectPath } from "./op.js"
 import { O_CLOEXEC, parseOpenFlag } from "./openFlags.js"
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, decodeStatx, STATX_MASK, STATX_SIZE } from "./statx.js"
 import {
@@ -61,11 +61,15 @@ export const makeOps = (native: Engine, pool: BufferPool): Ops => {
 
   // == read / write (the hot path: validation inline, one Effect.async, no generator)
 
+  const readError = (res: number, fd: number) => fromErrno(res, "read", "read", fd)
+  const writeError = (res: number, fd: number) => fromErrno(res, "write", "write", fd)
+
   const read: Ops["read"] = (fd, buffer, position, t) => {
     const bad = checkFd("read", fd) ?? checkBuffer("read", buffer)
     if (bad !== undefined) return Effect.fail(bad)
     const pos = normPosition("read", position)
     if (typeof pos !== "number") return Effect.fail(pos)
+    if (usingDirectPath()) return directRw(env, raw, false, fd, buffer, pos, t, readError)
     return runOp(env, buffer, t, (cb) => raw.read(fd, buffer, buffer.length, pos, cb), count("read", "read", fd))
   }
 
@@ -74,6 +78,7 @@ export const makeOps = (native: Engine, pool: BufferPool): Ops => {
     if (bad !== undefined) return Effect.fail(bad)
     const pos = normPosition("write", position)
     if (typeof pos !== "number") return Effect.fail(pos)
+    if (usingDirectPath()) return directRw(env, raw, true, fd, buffer, pos, t, writeError)
     return runOp(env, buffer, t, (cb) => raw.write(fd, buffer, buffer.length, pos, cb), count("write", "write", fd))
   }
 

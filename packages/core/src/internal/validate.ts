@@ -6,11 +6,23 @@ import { badArgument } from "./errno.js"
 
 const MAX_FD = 0x7fffffff
 
+// Messages name the rejected value; rendering it must never throw (JSON.stringify throws on bigints,
+// String() on null-prototype objects) and a multi-kilobyte path is cut short.
+const show = (v: unknown): string => {
+  try {
+    if (typeof v === "string") return JSON.stringify(v.length > 120 ? `${v.slice(0, 120)}…` : v)
+    if (typeof v === "bigint") return `${v}n`
+    return String(v)
+  } catch {
+    return Object.prototype.toString.call(v)
+  }
+}
+
 /** @internal */
 export const checkFd = (method: string, fd: unknown): BadArgument | undefined =>
   typeof fd === "number" && Number.isInteger(fd) && fd >= 0 && fd <= MAX_FD
     ? undefined
-    : badArgument(method, `fd must be a non-negative integer, got ${String(fd)}`)
+    : badArgument(method, `fd must be a non-negative integer, got ${show(fd)}`)
 
 /** `undefined` → -1 (the file cursor); bigints are accepted up to 2^53. @internal */
 export const normPosition = (method: string, position: unknown): number | BadArgument => {
@@ -20,14 +32,14 @@ export const normPosition = (method: string, position: unknown): number | BadArg
   } else if (typeof position === "bigint") {
     if (position >= 0n && position <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(position)
   }
-  return badArgument(method, `position must be a non-negative safe integer, got ${String(position)}`)
+  return badArgument(method, `position must be a non-negative safe integer, got ${show(position)}`)
 }
 
 /** @internal */
 export const normLength = (method: string, what: string, value: unknown): number | BadArgument => {
   if (typeof value === "bigint" && value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value)
   if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value
-  return badArgument(method, `${what} must be a non-negative safe integer, got ${String(value)}`)
+  return badArgument(method, `${what} must be a non-negative safe integer, got ${show(value)}`)
 }
 
 // Only a zero-length view can sit on a detached buffer, so the costly probe runs only then. Node 20
@@ -66,10 +78,10 @@ export const checkBuffers = (method: string, bufs: unknown): BadArgument | undef
 export const checkPath = (method: string, path: unknown): BadArgument | undefined =>
   typeof path === "string" && path.length > 0 && !path.includes("\u0000")
     ? undefined
-    : badArgument(method, `path must be a non-empty string without NUL bytes, got ${JSON.stringify(path)}`)
+    : badArgument(method, `path must be a non-empty string without NUL bytes, got ${show(path)}`)
 
 /** @internal */
 export const checkMode = (method: string, mode: unknown): BadArgument | undefined =>
   typeof mode === "number" && Number.isInteger(mode) && mode >= 0 && mode <= 0o7777
     ? undefined
-    : badArgument(method, `mode must be an integer in 0..0o7777, got ${String(mode)}`)
+    : badArgument(method, `mode must be an integer in 0..0o7777, got ${show(mode)}`)

@@ -40,8 +40,10 @@ export interface AimdTuning {
   readonly baselineDecayPerSec: number
   /** App-limited time after which the controller returns to passthrough (keeping its limit). */
   readonly idleMs: number
-  /** A throughput or median-latency change of this factor while settled is a workload shift. */
+  /** A throughput or median-latency change of this factor while settled is a workload shift… */
   readonly shiftFactor: number
+  /** …once it has lasted this many windows in a row. */
+  readonly shiftWindows: number
 }
 
 /** @internal */
@@ -85,12 +87,13 @@ export const defaultTuning: AimdTuning = {
   probeGain: 0.125,
   gainSpan: 2,
   minGain: 0,
-  gainFloor: 8,
+  gainFloor: 16,
   settleMs: 1000,
   rebaselineMs: 10_000,
   baselineDecayPerSec: 0.02,
   idleMs: 1000,
-  shiftFactor: 2.5
+  shiftFactor: 3,
+  shiftWindows: 5
 }
 
 /** @internal */

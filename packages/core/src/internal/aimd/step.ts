@@ -311,7 +311,14 @@ const decideThin = (config: AimdConfig, state: AimdState, w: WindowStats): StepR
   if (state.phase === "baseline") {
     return finishBaseline(config, state, w.completions >= 20 ? w : undefined)
   }
-  if (state.phase === "passthrough") return result(state)
+  if (state.phase === "passthrough") {
+    // Few completions but a full ring: the device is drowning, not idle. Engage.
+    if (appLimited(state, w)) return result(state)
+    const start = state.learnedLimit > 0 ? state.learnedLimit : config.startDepth
+    return state.baselineP50Us === 0
+      ? enterBaseline(config, state, start, "probe", "slow completions with a full ring")
+      : enterProbe(config, state, start, "slow completions with a full ring")
+  }
   const idle = state.appLimitedMs + w.ms
   if (idle >= config.idleMs) {
     return enterPassthrough(config, state, learnedOnIdle(state), "idle: too few completions to decide")
@@ -446,7 +453,7 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
       }
       const ref = state.reference
       const shifts = ref !== undefined && isShift(config, ref, w) ? state.shifts + 1 : 0
-      if (shifts >= 3) {
+      if (shifts >= config.shiftWindows) {
         // Probe from half the held limit: a knee that moved down is found from below too.
         const from = Math.max(config.startDepth, Math.floor(state.limit / 2))
         return enterBaseline(config, state, from, "probe", "workload shift")
