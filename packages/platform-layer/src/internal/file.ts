@@ -4,10 +4,11 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { espipe, isUnseekable, relabel } from "./errors.js"
+import { FileLock } from "./lock.js"
 
 /**
  * NodeFileSystem's `FileImpl`, op for op, over the engine: a bigint cursor behind a one-permit
- * semaphore; reads are positional at the cursor (so a FIFO fails with ESPIPE exactly as there);
+ * lock (see FileLock); reads are positional at the cursor (so a FIFO fails with ESPIPE exactly as there);
  * append mode writes at the kernel's end of file and leaves the cursor alone; truncate pulls a cursor
  * past the new end back to it. The mappers are built once per File, not per op.
  * @internal
@@ -18,7 +19,7 @@ export class AuraFile implements FileSystem.File {
   private position = 0n
   /** Whether positional I/O works on this fd; learnt from one statx on first use. */
   private seekable: boolean | undefined = undefined
-  private readonly lock = Effect.unsafeMakeSemaphore(1).withPermits(1)
+  private readonly lock = new FileLock().withLock
   private readonly readError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
   private readonly readAllocError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
   private readonly writeError: (e: PlatformError.PlatformError) => PlatformError.PlatformError

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import { heapAllocator } from "./alloc.js"
+import { hugePageAllocator } from "./alloc.js"
 import * as Uring from "./uringFileSystem.js"
 
 /** @internal */
@@ -65,7 +65,7 @@ const uringContext = (engine: AuraEngine.Service, node: FileSystem.FileSystem, o
     writeBehind: options.writeBehind ?? 4,
     copyChunkSize: options.copyChunkSize ?? 1024 * 1024,
     copyLanes: options.copyLanes ?? 2,
-    alloc: heapAllocator
+    alloc: hugePageAllocator
   })
   return Context.make(FileSystem.FileSystem, fs).pipe(
     Context.add(AuraEngine, engine),
