@@ -118,6 +118,30 @@ describe("auraio check", () => {
       assert.match(out.stderr, /\[ *[\d.]+ s\] 4 KiB random reads \(page cache\) · Node fs\/promises · round 1\/\d: [\d,.]+ IOPS/)
     }), 30_000)
 
+  it.live("io_uring refused (forced EPERM): still runs, AuraIO rows say why, the layer row runs on its fallback", () =>
+    Effect.gen(function*() {
+      const { out, sink } = capture()
+      process.env["AURAIO_FORCE_SETUP_ERROR"] = "EPERM"
+      const code = yield* runCli(["node", "auraio", "check", "--size", "2M", "--duration", "1", "--json"], sink).pipe(
+        Effect.ensuring(Effect.sync(() => delete process.env["AURAIO_FORCE_SETUP_ERROR"]))
+      )
+      assert.strictEqual(code, 0, out.stderr)
+      // stdout is the JSON alone: the layer's fallback warning went to stderr.
+      const report = JSON.parse(out.stdout) as Report
+      assert.match(out.stderr, /auraio check: warn: AuraFileSystem: io_uring unavailable/)
+      assert.strictEqual(report.aura.engine, "unavailable")
+      assert.match(report.aura.engineReason!, /seccomp/)
+      assert.strictEqual(report.aura.fileSystem, "fallback")
+      assert.match(report.aura.fileSystemReason!, /EPERM/)
+      for (const w of report.workloads) {
+        const engine = w.peers.find((p) => p.peer === "aura-engine")!
+        assert.strictEqual(engine.status, "unavailable")
+        assert.match(engine.reason!, /seccomp/)
+        const layer = w.peers.find((p) => p.peer === "aura-fs")!
+        assert.strictEqual(layer.status, w.id === "randread-direct" ? "unavailable" : "ok", `${w.id}: ${layer.reason}`)
+      }
+    }), 30_000)
+
   it.live("--size larger than the disk allows: a clear error, status 1, nothing left behind", () =>
     Effect.gen(function*() {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-test-"))

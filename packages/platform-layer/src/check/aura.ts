@@ -8,6 +8,7 @@
  * @internal
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -96,13 +97,9 @@ const build = (
     Effect.map((exit) =>
       Exit.isSuccess(exit)
         ? exit.value
-        : message(Exit.causeOption(exit).pipe((c) => (c._tag === "Some" ? squash(c.value) : "failed")))
+        : message(Cause.squash(exit.cause))
     )
   )
-const squash = (cause: import("effect/Cause").Cause<unknown>): unknown => {
-  const f = cause.toJSON() as { failure?: unknown; defect?: unknown }
-  return f.failure ?? f.defect ?? cause
-}
 
 /**
  * Loads `@auraio/native`, `@auraio/core` and this package's `AuraFileSystem`, and builds what loaded into

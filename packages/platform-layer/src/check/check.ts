@@ -9,7 +9,10 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import type * as Scope from "effect/Scope"
 import * as fsp from "node:fs/promises"
 import * as os from "node:os"
@@ -47,6 +50,19 @@ export interface Output {
 
 /** @internal */
 export const run = (options: CheckOptions, out: Output): Effect.Effect<Report, CheckError, Scope.Scope> =>
+  Effect.locally(check(options, out), FiberRef.currentLoggers, HashSet.make(stderrLogger(out)))
+
+/**
+ * Logs (the layer's fallback warning, the engine's) go to stderr as plain lines: stdout carries only
+ * the table or the JSON, so `--json > file` stays valid JSON.
+ */
+const stderrLogger = (out: Output) =>
+  Logger.make(({ logLevel, message }) => {
+    const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
+    out.stderr.write(`auraio check: ${logLevel.label.toLowerCase()}: ${text}\n`)
+  })
+
+const check = (options: CheckOptions, out: Output): Effect.Effect<Report, CheckError, Scope.Scope> =>
   Effect.gen(function*() {
     // performance.now() is measured from the process's start.
     const startedAt = options.fromProcessStart ? 0 : performance.now()

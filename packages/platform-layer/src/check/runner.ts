@@ -7,6 +7,7 @@
  * @internal
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -163,8 +164,7 @@ export const run = (config: {
           if (Exit.isFailure(exit)) {
             // Interruption (Ctrl-C) ends the whole check; any other failure marks just this row.
             if (Exit.isInterrupted(exit)) return yield* Effect.interrupt
-            const failure = exit.cause.toJSON() as { failure?: unknown; defect?: unknown }
-            a.error = errText(failure.failure ?? failure.defect ?? exit.cause)
+            a.error = errText(Cause.squash(exit.cause))
           }
           const iops = m.ops / wall
           const mbps = m.bytes / wall / 1e6
