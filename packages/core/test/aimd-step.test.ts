@@ -188,10 +188,10 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     name: "probe: no throughput judgement below gainFloor, where one window is mostly noise",
-    from: { phase: "probe", limit: 12, history: [{ limit: 6, throughput: 50_000 }] },
+    from: { phase: "probe", limit: 24, history: [{ limit: 12, throughput: 50_000 }] },
     ticks: [{ completions: 500 }],
     phase: "probe",
-    limit: 14
+    limit: 27
   },
   {
     name: "probe: a noisy single window does not stop the probe when the two-window mean gained",
@@ -283,7 +283,7 @@ const rows: ReadonlyArray<Row> = [
       learnedLimit: 16,
       reference: { ms: 25, completions: 100, throughput: 4000, p50Us: 2000, p99Us: 3000, inFlight: 16, queued: 50 }
     },
-    ticks: times(3, { completions: 5000, p50Us: 80 }),
+    ticks: times(5, { completions: 5000, p50Us: 80 }),
     phase: "baseline",
     limit: 1
   }
