@@ -138,7 +138,7 @@ const rawCallbacks = (concurrency: number) =>
   Effect.gen(function*() {
     const engine = yield* AuraEngine
     const file = yield* engine.open(FILE)
-    const raw = (engine.native as import("@auraio/native").Engine).raw
+    const raw = engine.native.raw
     return yield* Effect.async<number>((resume) => {
       let count = 0
       let stop = false

@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import type { Engine as NativeEngine, EngineStats as NativeEngineStats } from "@auraio/native"
 import type { PlatformError } from "@effect/platform/Error"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Config from "effect/Config"
@@ -246,8 +247,8 @@ export declare namespace AuraEngine {
     readonly bytesRead: number
     readonly bytesWritten: number
     readonly pool: AuraBufferPool.Stats
-    /** The native engine's own snapshot (percentiles included), as it reports it. */
-    readonly native: unknown
+    /** The native engine's own snapshot (latency percentiles included). */
+    readonly native: NativeEngineStats
   }
 
   /**
@@ -380,7 +381,7 @@ export declare namespace AuraEngine {
     readonly stats: Effect.Effect<Stats>
     /** The buffer pool this engine's ops cooperate with. */
     readonly pool: AuraBufferPool.Service
-    /** The native engine, for the low-level API (counters, limits, callback forms). */
-    readonly native: unknown
+    /** The native engine, for the low-level API (counters, limits, callback and Promise forms). */
+    readonly native: NativeEngine
   }
 }
