@@ -106,6 +106,18 @@ export const USAGE = [
 
 const cli = Command.run(auraio, { name: "auraio", version: VERSION })
 
+const redirect = (console: Console.Console, out: Check.Output): Console.Console => {
+  const write = (stream: { write: (s: string) => unknown }) => (...args: ReadonlyArray<unknown>) =>
+    Effect.sync(() => void stream.write(args.map(String).join(" ") + "\n"))
+  return {
+    ...console,
+    log: write(out.stdout),
+    info: write(out.stdout),
+    error: write(out.stderr),
+    warn: write(out.stderr)
+  }
+}
+
 /**
  * Runs the CLI on `argv` (as `process.argv`: node, script, args…) and returns the exit status:
  * 0 done, 1 the check could not run (the reason is printed), 2 bad options (message and usage printed).
@@ -121,14 +133,22 @@ export const runCli = (
     status = 0
     output = out
     fromProcessStart = options.fromProcessStart === true
-    return cli(argv)
+    // @effect/cli prints help and validation errors through the Console service: point it at `out`.
+    return Console.consoleWith((console) => Console.withConsole(cli(argv), redirect(console, out)))
   }).pipe(
     Effect.as(undefined),
     Effect.catchIf(ValidationError.isValidationError, () =>
-      Effect.zipRight(Console.error(`\n${USAGE}`), Effect.sync(() => void (status = 2)))),
+      Effect.sync(() => {
+        out.stderr.write(`\n${USAGE}\n`)
+        status = 2
+      })),
     Effect.map(() => status),
     Effect.provide(NodeContext.layer),
     // A defect is a bug here: say so plainly rather than dump a fiber trace at a user.
-    Effect.catchAllDefect((d) => Effect.as(Console.error(`auraio: internal error: ${d instanceof Error ? d.stack : String(d)}`), 1)),
+    Effect.catchAllDefect((d) =>
+      Effect.sync(() => {
+        out.stderr.write(`auraio: internal error: ${d instanceof Error ? d.stack : String(d)}\n`)
+        return 1
+      })),
     Effect.orDie
   )

@@ -65,7 +65,7 @@ const errText = (e: unknown): string => {
 
 /** Seconds of budget kept back for teardown and the report. */
 const RESERVE = 0.5
-const MIN_RUN = 0.05
+const MIN_RUN = 0.02
 
 /** @internal */
 export const run = (config: {
@@ -106,6 +106,8 @@ export const run = (config: {
     const perCell = (budget - elapsed() - RESERVE) / Math.max(1, cells)
     const rounds = perCell >= 3 ? 3 : perCell >= 1.2 ? 2 : 1
     let runsLeft = cells * rounds
+    let runsDone = 0
+    let overhead = 0
 
     const results: Array<WorkloadResult> = []
     for (const { runners, w } of plan) {
@@ -115,7 +117,11 @@ export const run = (config: {
       for (let round = 0; round < rounds; round++) {
         for (let k = 0; k < available.length; k++) {
           const [peer, runner] = available[(k + round) % available.length]!
-          const seconds = Math.max(MIN_RUN, (budget - elapsed() - RESERVE) / Math.max(1, runsLeft))
+          // What is left, minus what each remaining run costs beyond its measured time (opening files,
+          // the closing sample, teardown) as observed so far.
+          const left = budget - elapsed() - RESERVE - runsLeft * overhead
+          const seconds = Math.max(MIN_RUN, left / Math.max(1, runsLeft))
+          const planned = performance.now()
           runsLeft--
           const a = acc.get(peer) ?? { rounds: [], hist: new LatencyHistogram(), ops: 0, bytes: 0, seconds: 0, timeline: [] }
           acc.set(peer, a)
@@ -179,6 +185,9 @@ export const run = (config: {
           a.bytes += m.bytes
           a.seconds += wall
           progress.runEnd({ ...info, iops, mbps, p99Us: m.latency.percentile(99), ...(a.error ? { error: a.error } : {}) })
+          const cost = Math.max(0, (performance.now() - planned) / 1000 - seconds)
+          overhead = runsDone === 0 ? cost : (overhead * runsDone + cost) / (runsDone + 1)
+          runsDone++
         }
       }
 
