@@ -33,7 +33,7 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined
 }
 const ROUNDS = Number(arg("rounds") ?? 3)
-const TARGET_MS = Number(arg("target-ms") ?? 5)
+const TARGET_MS = Number(arg("target-ms") ?? 10)
 const DEPTHS = (arg("depths") ?? "1,16,32,64,128,256").split(",").map(Number)
 const ONLY = new Set((arg("only") ?? "knee,noisy,phase").split(","))
 const FILE_SIZE = 1024 * 1024 * 1024
@@ -504,7 +504,7 @@ const phase = async (file: string, bestFixedIops: number | undefined) => {
 const main = async () => {
   const dir = prepareDir()
   const file = path.join(dir, "aimd-1g.dat")
-  console.log(`file ${file} (${fsTypeOf(dir)}), O_DIRECT, rounds ${ROUNDS}`)
+  console.log(`file ${file} (${fsTypeOf(dir)}), O_DIRECT, rounds ${ROUNDS}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`)
   ensureFile(file, FILE_SIZE)
   let best: number | undefined
   if (ONLY.has("knee")) {
@@ -519,6 +519,7 @@ const main = async () => {
     console.log("\n== phase change")
     await phase(file, best)
   }
+  console.log(`\nload average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`)
 }
 
 main().catch((e) => {
