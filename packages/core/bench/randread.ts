@@ -20,7 +20,9 @@ import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from "
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
-import { AuraEngine } from "../src/index.js"
+// The built package (tsc output), as an app would load it: run `tsc -b packages/core` first. (Loading
+// src through tsx would add esbuild's keepNames `__name` call to every closure on the hot path.)
+import { AuraEngine } from "@auraio/core"
 
 const { values: args } = parseArgs({
   options: {
