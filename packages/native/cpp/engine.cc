@@ -290,6 +290,9 @@ void Engine::pump() {
     return;
   }
   pumping_ = true;
+  // While the pump runs it reaps by itself: spare the kernel an eventfd signal (and epoll wakeup) per
+  // enter. Re-enabled below before the loop can block.
+  for (auto& r : rings_) r->setEventfdEnabled(false);
   for (int round = 0; round < kMaxRounds && !closed_; ++round) {
     for (auto& r : rings_)
       if (!r->fifo.empty()) promote(*r);
@@ -310,7 +313,21 @@ void Engine::pump() {
   }
   if (!closed_) flushAll();
   pumping_ = false;
-  if (!ready_.empty()) host_->wake();
+  bool inKernel = false;
+  bool missed = !ready_.empty();
+  if (!closed_) {
+    for (auto& r : rings_) r->setEventfdEnabled(true);
+    // CQEs posted while notifications were off signalled nobody: look once more after re-enabling.
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (auto& r : rings_) {
+      missed = missed || io_uring_cq_ready(&r->ring) != 0;
+      inKernel = inKernel || r->inflight != 0;
+    }
+  }
+  if (missed) host_->wake();
+  // An io-wq worker on another CPU can post a CQE and read the flag before our re-enable is visible to
+  // it (store->load reordering on both sides): a slow timer bounds that rare miss instead of a hang.
+  host_->backstop(inKernel);
   if (active_ == 0) host_->setActive(false);
 }
 

@@ -24,6 +24,8 @@ class EngineHost {
   virtual void setActive(bool active) = 0;
   // Make the loop call pump() soon (CQEs arrived while eventfd notifications were off).
   virtual void wake() = 0;
+  // Ops are (or are no longer) in the kernel after a pump: keep (or drop) a slow safety-net timer.
+  virtual void backstop(bool armed) = 0;
 };
 
 struct EngineOptions {

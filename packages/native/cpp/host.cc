@@ -73,6 +73,9 @@ int Host::open(const EngineOptions& o, napi_value dispatch, const char** stage) 
   prepare_.data = this;
   uv_prepare_start(&prepare_, onPrepare);
   uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
+  uv_timer_init(loop_, &backstop_);
+  backstop_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&backstop_));
   handlesLive_ = true;
   napi_add_async_cleanup_hook(env_, onAsyncCleanup, this, &hook_);
   return 0;
@@ -130,6 +133,24 @@ void Host::onPoll(uv_poll_t* h, int status, int) {
 }
 
 void Host::onPrepare(uv_prepare_t* h) { static_cast<Host*>(h->data)->pump(); }
+
+constexpr uint64_t kBackstopMs = 20;
+
+void Host::onBackstop(uv_timer_t* h) {
+  auto* self = static_cast<Host*>(h->data);
+  self->backstopArmed_ = false;
+  self->pump();
+}
+
+void Host::backstop(bool armed) {
+  if (!handlesLive_ || armed == backstopArmed_) return;
+  backstopArmed_ = armed;
+  // Armed once and left running: a busy engine pays one timer callback per 20 ms, not one per pump.
+  if (armed)
+    uv_timer_start(&backstop_, onBackstop, kBackstopMs, 0);
+  else
+    uv_timer_stop(&backstop_);
+}
 
 void Host::setActive(bool active) {
   if (active == active_ || !handlesLive_) return;
@@ -210,10 +231,11 @@ void Host::teardown() {
   }
   if (handlesLive_) {
     handlesLive_ = false;
-    closing_ = 2;
+    closing_ = 3;
     uv_poll_stop(&poll_);
     uv_close(reinterpret_cast<uv_handle_t*>(&poll_), onClose);
     uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), onClose);
+    uv_close(reinterpret_cast<uv_handle_t*>(&backstop_), onClose);
   }
 }
 

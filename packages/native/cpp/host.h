@@ -34,6 +34,7 @@ class Host final : public EngineHost {
   bool cancelFallback(uint32_t slot) override;
   void setActive(bool active) override;
   void wake() override;
+  void backstop(bool armed) override;
 
   // JS asked to close: tear down now, or right after the current delivery returns.
   void requestDestroy();
@@ -47,6 +48,7 @@ class Host final : public EngineHost {
  private:
   static void onPoll(uv_poll_t* h, int status, int events);
   static void onPrepare(uv_prepare_t* h);
+  static void onBackstop(uv_timer_t* h);
   static void onClose(uv_handle_t* h);
   static void onAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg);
   void pump();
@@ -58,6 +60,8 @@ class Host final : public EngineHost {
   int eventfd_ = -1;
   uv_poll_t poll_{};
   uv_prepare_t prepare_{};
+  uv_timer_t backstop_{};
+  bool backstopArmed_ = false;
   bool handlesLive_ = false;
   int closing_ = 0;
   bool active_ = false;
