@@ -19,7 +19,8 @@ export class AuraFile implements FileSystem.File {
   private position = 0n
   /** Whether positional I/O works on this fd; learnt from one statx on first use. */
   private seekable: boolean | undefined = undefined
-  private readonly lock = new FileLock().withLock
+  private readonly fileLock = new FileLock()
+  private readonly lock = this.fileLock.withLock
   private readonly readError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
   private readonly readAllocError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
   private readonly writeError: (e: PlatformError.PlatformError) => PlatformError.PlatformError
@@ -78,11 +79,11 @@ export class AuraFile implements FileSystem.File {
 
   seek(offset: FileSystem.SizeInput, from: FileSystem.SeekMode) {
     const offsetSize = FileSystem.Size(offset)
-    return this.lock(Effect.sync(() => {
+    return this.fileLock.sync(() => {
       if (from === "start") this.position = offsetSize
       else if (from === "current") this.position = this.position + offsetSize
       return this.position
-    })) as unknown as Effect.Effect<void>
+    }) as unknown as Effect.Effect<void>
   }
 
   read(buffer: Uint8Array) {

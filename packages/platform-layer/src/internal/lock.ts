@@ -11,7 +11,8 @@ import * as Effect from "effect/Effect"
  * @internal
  */
 export class FileLock {
-  private held = false
+  /** @internal */
+  held = false
   private readonly waiters: Array<() => void> = []
 
   private unlock(): void {
@@ -43,6 +44,13 @@ export class FileLock {
       })
     })
   }
+
+  /**
+   * `f` run synchronously under the lock: immediately when the lock is free (a free lock has no
+   * waiters, so this is still first come, first served), else queued like any holder.
+   */
+  readonly sync = <A>(f: () => A): Effect.Effect<A> =>
+    Effect.suspend(() => this.held ? this.withLock(Effect.sync(f)) : Effect.succeed(f()))
 
   readonly withLock = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.uninterruptibleMask((restore) => {

@@ -6,6 +6,14 @@ import * as Stream from "effect/Stream"
 import { espipe, isUnseekable, relabel } from "./errors.js"
 
 const DEFAULT_CHUNK = 64 * 1024
+const READ_SIZE = 256 * 1024
+
+const split = (read: Uint8Array, chunkSize: number): Array<Uint8Array> => {
+  if (read.length <= chunkSize) return [read]
+  const out: Array<Uint8Array> = []
+  for (let at = 0; at < read.length; at += chunkSize) out.push(read.subarray(at, Math.min(at + chunkSize, read.length)))
+  return out
+}
 
 /**
  * `FileSystem.stream` with read-ahead: one open, one statx on the fd, then the engine's stream —
@@ -28,13 +36,15 @@ export const makeStream = (engine: AuraEngine.Service, defaultReadAhead: number)
     if (isUnseekable(info.type)) return Stream.fail(espipe("readAlloc", fd, "read"))
     const bytesToRead = options?.bytesToRead !== undefined ? Number(options.bytesToRead) : undefined
     if (bytesToRead !== undefined && bytesToRead <= 0) return Stream.empty
-    return Stream.mapError(
-      engine.stream(fd, {
-        chunkSize: Number(options?.chunkSize !== undefined ? FileSystem.Size(options.chunkSize) : DEFAULT_CHUNK),
-        offset: options?.offset !== undefined ? FileSystem.Size(options.offset) : 0,
-        length: bytesToRead,
-        readAhead: Math.max(1, options?.bufferSize ?? defaultReadAhead)
-      }),
-      relabel("readAlloc", fd)
-    )
+    const chunkSize = Number(options?.chunkSize !== undefined ? FileSystem.Size(options.chunkSize) : DEFAULT_CHUNK)
+    // Reads are several chunks long (fewer ops, fewer allocations); each is cut into chunkSize views,
+    // so the chunks seen are exactly NodeFileSystem's.
+    const perRead = Math.max(1, Math.floor(READ_SIZE / chunkSize))
+    const chunks = engine.stream(fd, {
+      chunkSize: chunkSize * perRead,
+      offset: options?.offset !== undefined ? FileSystem.Size(options.offset) : 0,
+      length: bytesToRead,
+      readAhead: Math.max(1, options?.bufferSize ?? defaultReadAhead)
+    })
+    return Stream.mapError(perRead === 1 ? chunks : Stream.mapConcat(chunks, (read) => split(read, chunkSize)), relabel("readAlloc", fd))
   }))
