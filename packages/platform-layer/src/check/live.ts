@@ -23,7 +23,7 @@ const runLabel = (i: RunInfo) => `${i.workload.title} · ${peerLabels[i.peer]} �
 const ringsLine = (rings: ReadonlyArray<RingView>): ReadonlyArray<string> => {
   if (rings.length === 0) return []
   const cells = rings.map((r) =>
-    `ring ${r.ring}: limit ${r.limit === 0 ? "∞" : String(r.limit).padStart(3)} · p99 ${formatMicros(r.p99Us).padStart(8)}` +
+    `ring ${r.ring}: limit ${r.limit === 0 ? "∞" : String(r.limit).padStart(3)} · p99 ${(r.p99Us > 0 ? formatMicros(r.p99Us) : "idle").padStart(8)}` +
     (r.phase ? ` · ${r.phase}` : "")
   )
   const lines: Array<string> = []
