@@ -8,11 +8,13 @@
  * @since 0.1.0
  */
 import type { AuraBufferPool, AuraEngine, EngineSetupError } from "@auraio/core"
-import type * as FileSystem from "@effect/platform/FileSystem"
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import * as internal from "./internal/layer.js"
 
 /**
@@ -78,8 +80,8 @@ export const ENV_FORCE_FALLBACK: string = internal.ENV_FORCE_FALLBACK
  */
 export const make = (
   config: AuraFileSystemConfig = {}
-): Effect.Effect<FileSystem.FileSystem, never, import("effect/Scope").Scope> =>
-  Effect.map(internal.make(config), (ctx) => ctx.unsafeMap.get("@effect/platform/FileSystem") as FileSystem.FileSystem)
+): Effect.Effect<FileSystem.FileSystem, never, Scope.Scope> =>
+  Effect.map(internal.make(config), Context.get(FileSystem.FileSystem))
 
 /**
  * The layer with explicit options. Provides `FileSystem` and `AuraFileSystem.Backend`; when the

@@ -74,6 +74,34 @@ describe("AuraFileSystem layer", () => {
     }))
 })
 
+describe("AuraFileSystem layer: each io_uring setup failure falls back with its reason", () => {
+  // The native engine's test hook makes ring setup fail with the given errno.
+  for (const code of ["ENOSYS", "EPERM", "ENOMEM"]) {
+    it.scoped(`${code}: one warning naming it, FileSystem served by NodeFileSystem`, () =>
+      Effect.gen(function*() {
+        const saved = process.env["AURAIO_FORCE_SETUP_ERROR"]
+        process.env["AURAIO_FORCE_SETUP_ERROR"] = code
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            if (saved === undefined) delete process.env["AURAIO_FORCE_SETUP_ERROR"]
+            else process.env["AURAIO_FORCE_SETUP_ERROR"] = saved
+          })
+        )
+        const logs = collectLogs()
+        const ctx = yield* Layer.build(Layer.provide(AuraFileSystem.layer, logs.layer))
+        const b = Context.get(ctx, AuraFileSystem.Backend)
+        assert.strictEqual(b._tag, "Fallback")
+        const reason = b._tag === "Fallback" ? b.reason : ""
+        assert.include(reason, code)
+        const warnings = logs.lines.filter((l) => l.startsWith("WARN"))
+        assert.strictEqual(warnings.length, 1, logs.lines.join("\n"))
+        assert.include(warnings[0]!, reason)
+        const fs = Context.get(ctx, FileSystem.FileSystem)
+        assert.isTrue((yield* fs.readFileString("/proc/self/status")).includes("Pid:"))
+      }))
+  }
+})
+
 describe.skipIf(backend._tag !== "IoUring")("AuraFileSystem layer on io_uring", () => {
   it.scoped("provides FileSystem, Backend, AuraEngine and AuraBufferPool from one scoped layer", () =>
     Effect.gen(function*() {
