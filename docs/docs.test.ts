@@ -114,6 +114,14 @@ describe("pnpm bench: results → docs/performance.md", () => {
     assert.deepStrictEqual(r.columns, ["case", "iops", "entersPerOp"])
     assert.deepStrictEqual(r.rows, [["fio-qd32", 880000, null], ["batch-qd32", 800000, 0.03]])
     assert.deepStrictEqual(r.notes, ["batchQd32VsFio: 0.91"])
+    const printed = Suite.toResult(script, "cmd", {
+      stdout: 'round 1\n{"rounds":3,"median":{"fio":237545.2,"readMany":31745.7}}\n',
+      files: [],
+      status: 0
+    })
+    assert.deepStrictEqual(printed.columns, ["case", "IOPS"])
+    assert.deepStrictEqual(printed.rows, [["fio", 237545], ["readMany", 31746]])
+    assert.deepStrictEqual(printed.notes, ["medians over 3 round(s)"])
   })
 
   it("keeps the output's tail, and says so, when a script failed", () => {

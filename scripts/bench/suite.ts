@@ -79,21 +79,46 @@ export const markdownTables = (stdout: string): ReadonlyArray<ReadonlyArray<Read
   return tables
 }
 
-/** The native randread script's `{ summary: { median, ratios } }` file. */
-const fromNativeSummary = (json: unknown): Pick<BenchResult, "columns" | "rows" | "notes"> | undefined => {
-  const summary = (json as { summary?: { median?: Record<string, Record<string, number>>; ratios?: Record<string, number> } })?.summary
-  if (!summary?.median) return undefined
-  const keys = [...new Set(Object.values(summary.median).flatMap((m) => Object.keys(m)))]
+type Medians = Record<string, Record<string, number> | number>
+
+/**
+ * A `{ median: { case: figures } }` summary, at the top level or under `summary` (the native randread
+ * file: `{ summary: { median: { case: { iops, … } }, ratios } }`; the core randread script's last
+ * stdout line: `{ median: { case: iops } }`).
+ */
+const fromMedians = (json: unknown): Pick<BenchResult, "columns" | "rows" | "notes"> | undefined => {
+  const o = json as { summary?: unknown; median?: unknown } | undefined
+  const summary = (o?.median ? o : o?.summary) as { median?: Medians; ratios?: Record<string, number>; rounds?: number } | undefined
+  if (!summary?.median || typeof summary.median !== "object") return undefined
+  const entries = Object.entries(summary.median)
+  const keys = [...new Set(entries.flatMap(([, m]) => (typeof m === "number" ? ["IOPS"] : Object.keys(m))))]
   return {
     columns: ["case", ...keys],
-    rows: Object.entries(summary.median).map(([name, m]) => [name, ...keys.map((k) => m[k] ?? null)]),
-    notes: summary.ratios ? Object.entries(summary.ratios).map(([k, v]) => `${k}: ${v}`) : []
+    rows: entries.map(([name, m]) => [
+      name,
+      ...keys.map((k) => (typeof m === "number" ? (k === "IOPS" ? Math.round(m) : null) : m[k] ?? null))
+    ]),
+    notes: [
+      ...(typeof summary.rounds === "number" ? [`medians over ${summary.rounds} round(s)`] : []),
+      ...(summary.ratios ? Object.entries(summary.ratios).map(([k, v]) => `${k}: ${v}`) : [])
+    ]
   }
 }
 
+/** Single-line JSON objects a script printed, last first. */
+const stdoutJson = (stdout: string): ReadonlyArray<unknown> =>
+  stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("{") && l.endsWith("}")).reverse().flatMap((l) => {
+    try {
+      return [JSON.parse(l) as unknown]
+    } catch {
+      return []
+    }
+  })
+
 /**
  * One script's result as a table: its own file in the shared format when it wrote one, else a known
- * JSON shape it wrote, else the Markdown table it printed, else the tail of what it printed.
+ * JSON shape it wrote or printed on one line, else the Markdown table it printed, else the tail of what
+ * it printed.
  */
 export const toResult = (
   script: Script,
@@ -103,8 +128,8 @@ export const toResult = (
   const base = { format: FORMAT, id: script.id, title: script.title, command } as const
   const own = output.files.find(isBenchResult)
   if (own) return { ...own, id: script.id, command }
-  for (const f of output.files) {
-    const t = fromNativeSummary(f)
+  for (const f of [...output.files, ...stdoutJson(output.stdout)]) {
+    const t = fromMedians(f)
     if (t) return { ...base, ...t }
   }
   const tables = markdownTables(output.stdout)
