@@ -124,20 +124,37 @@ const rows: ReadonlyArray<Row> = [
     limit: 40
   },
   {
-    name: "probe: one breach of the p99 target is not enough, but stops growth",
+    name: "probe: one 35 ms window's p99 over the target is no verdict (too few samples)",
     options: { p99Target: "1 millis" },
     from: { phase: "probe", limit: 40 },
     ticks: [{ p99Us: 1500 }],
     phase: "probe",
-    limit: 40
+    limit: 45
   },
   {
-    name: "probe: two windows over the p99 target back off ×0.8",
+    name: "probe: a target verdict (≥ 1000 completions, ≥ 150 ms) over the target backs off in proportion",
     options: { p99Target: "1 millis" },
     from: { phase: "probe", limit: 40 },
-    ticks: [{ p99Us: 1500 }, { p99Us: 1500 }],
+    ticks: times(5, { p99Us: 1500 }),
     phase: "backoff",
-    limit: 32
+    limit: [42, 48]
+  },
+  {
+    name: "backoff with a target: one quiet window is not enough, a verdict at the new depth is",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 30, backoffFrom: 40 },
+    ticks: [{ p99Us: 500 }],
+    phase: "backoff",
+    limit: 30
+  },
+  {
+    name: "backoff with a target: a verdict under the target settles",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 30, backoffFrom: 40 },
+    ticks: times(5, { p99Us: 500 }),
+    phase: "settled",
+    limit: 30,
+    learned: 30
   },
   {
     name: "probe: median inflation over the baseline backs off without a target",
@@ -165,7 +182,7 @@ const rows: ReadonlyArray<Row> = [
     name: "backoff: never below minInFlight",
     options: { p99Target: "1 millis", minInFlight: 8 },
     from: { phase: "backoff", limit: 9, backoffFrom: 10 },
-    ticks: [{ p99Us: 5000 }, { p99Us: 5000 }, { p99Us: 5000 }, { p99Us: 5000 }],
+    ticks: times(12, { p99Us: 5000 }),
     phase: "backoff",
     limit: 8
   },
@@ -263,8 +280,8 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "a re-probe that breaches never backs off below the limit it started from",
     options: { p99Target: "1 millis" },
-    from: { phase: "probe", limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 40_000 }] },
-    ticks: [{ p99Us: 2500 }, { p99Us: 2500 }],
+    from: { phase: "probe", limit: 45, reprobeFrom: 40, reprobeFloor: 40, history: [{ limit: 40, throughput: 10_000 }] },
+    ticks: times(5, { p99Us: 2500 }),
     phase: "backoff",
     limit: 40
   },

@@ -44,6 +44,10 @@ export interface AimdTuning {
   readonly shiftFactor: number
   /** …once it has lasted this many windows in a row. */
   readonly shiftWindows: number
+  /** The p99 target is judged on at least this long… */
+  readonly targetWindowMs: number
+  /** …and this many completions (a p99 over 10 samples above it), or 4× the time when fewer. */
+  readonly targetSamples: number
 }
 
 /** @internal */
@@ -93,7 +97,9 @@ export const defaultTuning: AimdTuning = {
   baselineDecayPerSec: 0.02,
   idleMs: 1000,
   shiftFactor: 3,
-  shiftWindows: 5
+  shiftWindows: 5,
+  targetWindowMs: 150,
+  targetSamples: 1000
 }
 
 /** @internal */

@@ -94,14 +94,29 @@ export interface AimdState {
   /** Limit held while a baseline is measured, and the phase to go back to. */
   readonly holdLimit: number
   readonly returnPhase: Phase
-  /** The settled limit a re-probe started from (0 = not a re-probe). */
+  /** The settled limit a re-probe started from, until its first step is judged (0 = none). */
   readonly reprobeFrom: number
+  /** A re-probe's start, for the whole probe: a breach never backs off below it. */
+  readonly reprobeFloor: number
   /** Limit at which the current backoff started. */
   readonly backoffFrom: number
   /** Smoothed window stats while settled, to notice a workload shift. */
   readonly reference: WindowStats | undefined
   /** Consecutive settled windows that differ from the reference by `shiftFactor`. */
   readonly shifts: number
+  /**
+   * Latencies since the last target verdict. A 30 ms window's p99 rests on ~10 samples and swings
+   * 5× on a shared disk; the p99 target is judged on ≥ `targetSamples` over ≥ `targetWindowMs`.
+   */
+  readonly target: TargetWindow
+  /** p99 of the last target verdict (0 = none yet). */
+  readonly targetP99Us: number
+}
+
+interface TargetWindow {
+  readonly ms: number
+  readonly completions: number
+  readonly histogram: ReadonlyArray<number>
 }
 
 /** @internal */
@@ -147,9 +162,18 @@ export const initial = (config: AimdConfig): AimdState => ({
   holdLimit: 0,
   returnPhase: "passthrough",
   reprobeFrom: 0,
+  reprobeFloor: 0,
   backoffFrom: 0,
   reference: undefined,
-  shifts: 0
+  shifts: 0,
+  target: emptyTarget(bucketCount(config)),
+  targetP99Us: 0
+})
+
+const emptyTarget = (buckets: number): TargetWindow => ({
+  ms: 0,
+  completions: 0,
+  histogram: new Array<number>(buckets).fill(0)
 })
 
 const clamp = (config: AimdConfig, limit: number): number =>
@@ -187,20 +211,33 @@ const appLimited = (state: AimdState, w: WindowStats): boolean =>
 const increase = (config: AimdConfig, limit: number): number =>
   clamp(config, limit + Math.max(1, Math.ceil(limit * config.probeGain)))
 
-/** Decrease from what is really in flight: ×0.8 of an unused limit of 256 would change nothing. */
-const decrease = (config: AimdConfig, state: AimdState, w: WindowStats): number =>
-  clamp(config, Math.floor(Math.min(state.limit, Math.max(1, Math.ceil(w.inFlight))) * config.backoff))
+/**
+ * Decrease from what is really in flight: ×0.8 of an unused limit of 256 would change nothing. A
+ * target breach scales the cut with its size (p99 at 2× the target halves the depth), down to ×0.5:
+ * target verdicts come every ~150 ms, too slowly to walk down in ×0.8 steps.
+ */
+const decrease = (config: AimdConfig, state: AimdState, w: WindowStats): number => {
+  const factor = config.p99TargetUs > 0 && state.targetP99Us > config.p99TargetUs
+    ? Math.max(0.5, Math.min(config.backoff, config.p99TargetUs / state.targetP99Us))
+    : config.backoff
+  return clamp(config, Math.floor(Math.min(state.limit, Math.max(1, Math.ceil(w.inFlight))) * factor))
+}
 
 interface Breach {
   readonly kind: "target" | "inflation"
   readonly reason: string
 }
 
-const breachOf = (config: AimdConfig, state: AimdState, w: WindowStats): Breach | undefined => {
-  if (config.p99TargetUs > 0 && w.p99Us > config.p99TargetUs) {
+const breachOf = (
+  config: AimdConfig,
+  state: AimdState,
+  w: WindowStats,
+  verdict: number | undefined
+): Breach | undefined => {
+  if (config.p99TargetUs > 0 && verdict !== undefined && verdict > config.p99TargetUs) {
     return {
       kind: "target",
-      reason: `p99 ${fmt(w.p99Us)} over target ${fmt(config.p99TargetUs)}`
+      reason: `p99 ${fmt(verdict)} over target ${fmt(config.p99TargetUs)}`
     }
   }
   const threshold = config.inflation * state.baselineP50Us
@@ -255,18 +292,26 @@ const enterProbe = (
   const start = clamp(config, from)
   return goto(config, state, "probe", start, reason, {
     history: settledThroughput === undefined ? [] : [{ limit: start, throughput: settledThroughput }],
-    reprobeFrom: settledThroughput === undefined ? 0 : start
+    reprobeFrom: settledThroughput === undefined ? 0 : start,
+    reprobeFloor: settledThroughput === undefined ? 0 : start
   })
 }
 
 const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, reason: string) =>
-  goto(config, state, "backoff", limit, reason, { skip: 1, backoffFrom: state.limit, reprobeFrom: 0 })
+  goto(config, state, "backoff", limit, reason, {
+    skip: 1,
+    backoffFrom: state.limit,
+    reprobeFrom: 0,
+    reprobeFloor: 0,
+    target: emptyTarget(bucketCount(config))
+  })
 
 const enterSettled = (config: AimdConfig, state: AimdState, limit: number, reason: string) => {
   const clamped = clamp(config, limit)
   return goto(config, state, "settled", clamped, reason, {
     learnedLimit: clamped,
     reprobeFrom: 0,
+    reprobeFloor: 0,
     reference: undefined,
     shifts: 0
   })
@@ -282,7 +327,8 @@ const enterBaseline = (config: AimdConfig, state: AimdState, hold: number, retur
 const enterPassthrough = (config: AimdConfig, state: AimdState, learned: number, reason: string) =>
   goto(config, state, "passthrough", learned > 0 ? learned : config.maxInFlight, reason, {
     learnedLimit: learned,
-    reprobeFrom: 0
+    reprobeFrom: 0,
+    reprobeFloor: 0
   })
 
 /** @internal */
@@ -304,7 +350,7 @@ export const step = (config: AimdConfig, state: AimdState, sample: AimdSample): 
   const w = summarize(config, window)
   const closed: AimdState = { ...advanced, window: emptyWindow(bucketCount(config)), last: w }
   if (closed.skip > 0) return result({ ...closed, skip: closed.skip - 1 })
-  return thin ? decideThin(config, closed, w) : decide(config, closed, w)
+  return thin ? decideThin(config, closed, w) : decide(config, closed, w, window.histogram)
 }
 
 const decideThin = (config: AimdConfig, state: AimdState, w: WindowStats): StepResult => {
@@ -350,7 +396,34 @@ const finishBaseline = (config: AimdConfig, state: AimdState, w: WindowStats | u
   }
 }
 
-const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResult => {
+/** Adds a window to the target accumulator; returns the p99 verdict when it has enough. */
+const judgeTarget = (
+  config: AimdConfig,
+  state: AimdState,
+  w: WindowStats,
+  histogram: ReadonlyArray<number>
+): { readonly state: AimdState; readonly verdict: number | undefined } => {
+  if (config.p99TargetUs <= 0) return { state, verdict: undefined }
+  const acc = state.target.histogram.slice()
+  for (let i = 0; i < acc.length && i < histogram.length; i++) acc[i]! += histogram[i]!
+  const target: TargetWindow = {
+    ms: state.target.ms + w.ms,
+    completions: state.target.completions + w.completions,
+    histogram: acc
+  }
+  const ready = target.ms >= config.targetWindowMs &&
+    (target.completions >= config.targetSamples || target.ms >= 4 * config.targetWindowMs)
+  if (!ready) return { state: { ...state, target }, verdict: undefined }
+  const verdict = percentile(config.bucketBoundsUs, acc, 0.99)
+  return { state: { ...state, target: emptyTarget(acc.length), targetP99Us: verdict }, verdict }
+}
+
+const decide = (
+  config: AimdConfig,
+  state0: AimdState,
+  w: WindowStats,
+  histogram: ReadonlyArray<number>
+): StepResult => {
   // A window at (almost) depth 1 is a free baseline measurement; any lower median is too.
   let state = state0
   if (state.baselineP50Us > 0) {
@@ -363,11 +436,15 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
     state = { ...state, baselineP50Us: w.p50Us, baselineP99Us: w.p99Us, sinceBaselineMs: 0 }
   }
 
-  const breach = breachOf(config, state, w)
+  const judged = judgeTarget(config, state, w, histogram)
+  state = judged.state
+  const verdict = judged.verdict
+  const breach = breachOf(config, state, w, verdict)
   const breaches = breach === undefined ? 0 : state.breaches + 1
   state = { ...state, breaches }
-  // Two windows in a row: on a shared virtual disk a single 30 ms window with a stall is common.
-  const confirmed = breach !== undefined && breaches >= 2
+  // Inflation: two windows in a row (on a shared virtual disk one 30 ms window with a stall is
+  // common). A target verdict already rests on ≥ 1000 completions.
+  const confirmed = breach !== undefined && (breach.kind === "target" || breaches >= 2)
   const limited = appLimited(state, w)
 
   switch (state.phase) {
@@ -401,7 +478,7 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
     case "probe": {
       if (confirmed) {
         // A re-probe never backs off below the limit it started from: that one was already fine.
-        const to = state.reprobeFrom > 0 ? Math.max(state.reprobeFrom, decrease(config, state, w)) : decrease(config, state, w)
+        const to = Math.max(state.reprobeFloor, decrease(config, state, w))
         return enterBackoff(config, state, Math.min(to, state.limit), breach.reason)
       }
       // An unconfirmed breach: do not add depth until the next window says whether it was noise.
@@ -439,8 +516,10 @@ const decide = (config: AimdConfig, state0: AimdState, w: WindowStats): StepResu
         }
         // At the floor a target breach cannot be helped: hold there until it clears.
         if (state.limit <= config.minInFlight) return result(state)
-        return result({ ...state, limit: decrease(config, state, w), skip: 1 })
+        return result({ ...state, limit: decrease(config, state, w), skip: 1, target: emptyTarget(bucketCount(config)) })
       }
+      // With a target, only a verdict at the new depth ends the backoff, not one quiet window.
+      if (config.p99TargetUs > 0 && verdict === undefined) return result(state)
       return enterSettled(config, state, state.limit, "latency back under threshold")
     }
 
