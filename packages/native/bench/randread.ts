@@ -9,6 +9,7 @@
  *   fio-qd32   fio --iodepth=32 --iodepth_batch_submit=32 --iodepth_batch_complete_min=1 --iodepth_batch_complete_max=32
  *   batch-qd32 engine.raw.readBatch, 32 in flight, one thread; a batch goes out again when it is back whole
  *   raw-qd32   engine.raw.read, one native call per op, 32 in flight
+ *   fio-default fio --iodepth=32 with fio's default batching (one enter per I/O)
  *   fio-qd1    fio --iodepth=1 (lat percentiles)
  *   raw-qd1    engine.raw.read, one op at a time; latency measured in JS around each op
  */
@@ -17,6 +18,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
+import { writeResult } from "../../../scripts/bench/result.js"
 import { COUNTER_STRIDE, Counter, openEngine } from "../src/index.js"
 import type { Engine } from "../src/index.js"
 
@@ -68,7 +70,7 @@ interface Result {
   readonly nativeP50us?: number
 }
 
-const fio = (depth: number): Result => {
+const fio = (depth: number, batch = true): Result => {
   const args = [
     "--name=r",
     `--filename=${FILE}`,
@@ -76,7 +78,7 @@ const fio = (depth: number): Result => {
     "--bs=4k",
     "--ioengine=io_uring",
     `--iodepth=${depth}`,
-    ...(depth > 1 ? [`--iodepth_batch_submit=${depth}`, "--iodepth_batch_complete_min=1", `--iodepth_batch_complete_max=${depth}`] : ["--lat_percentiles=1"]),
+    ...(depth > 1 && batch ? [`--iodepth_batch_submit=${depth}`, "--iodepth_batch_complete_min=1", `--iodepth_batch_complete_max=${depth}`] : ["--lat_percentiles=1"]),
     "--invalidate=0",
     "--time_based",
     `--runtime=${RUNTIME}`,
@@ -264,6 +266,7 @@ const main = async () => {
     "fio-qd32": () => fio(32),
     "batch-qd32": batchQd32,
     "raw-qd32": rawQd32,
+    "fio-default": () => fio(32, false),
     "fio-qd1": () => fio(1),
     "raw-qd1": rawQd1
   }
@@ -313,9 +316,25 @@ const main = async () => {
     }
   }
   console.log(JSON.stringify(summary, null, 2))
-  const out = path.join(process.cwd(), "bench-results")
-  fs.mkdirSync(out, { recursive: true })
-  fs.writeFileSync(path.join(out, `randread-${Date.now()}.json`), JSON.stringify({ summary, results }, null, 2))
+  const f = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x) ? null : Number(x.toFixed(d)))
+  const file = writeResult({
+    id: "native-randread",
+    title: "Native engine: 4 KiB random reads, warm 1 GiB file, one thread (medians)",
+    command: `ROUNDS=${ROUNDS} RUNTIME=${RUNTIME} node_modules/.bin/tsx packages/native/bench/randread.ts`,
+    columns: ["case", "IOPS", "vs fio-qd32", "CPU µs/op", "enters/op", "p50 µs", "p99 µs"],
+    rows: Object.keys(cases).map((n) => {
+      const m = summary.median[n] as { iops: number; cpuUsPerOp: number; entersPerOp?: number; p50us?: number; p99us?: number }
+      return [n, m.iops, f(m.iops / fio32, 3), f(m.cpuUsPerOp, 3), f(m.entersPerOp, 4), f(m.p50us), f(m.p99us)]
+    }),
+    notes: [
+      `${ROUNDS} interleaved rounds of ${RUNTIME} s per case; the file is read sequentially right before each case.`,
+      `batch-qd32 / fio-qd32 IOPS ${summary.ratios.batchQd32VsFio} (target >= 0.9); CPU per op ${summary.ratios.batchQd32CpuPerOpVsFio}x fio's.`,
+      `qd1 p50 ${summary.ratios.qd1P50VsFio}x fio's (target <= 1.5); ours is measured in JS around each op, fio's is its total latency.`,
+      "CPU µs/op: user+system time of the whole process (ours) or of fio's job, per op — robust against CPU steal."
+    ],
+    host: { cpus: os.availableParallelism(), kernel: os.release(), node: process.version }
+  })
+  console.log(`wrote ${file}`)
 }
 
 void main()

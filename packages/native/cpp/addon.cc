@@ -230,6 +230,41 @@ napi_value Linkat(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value ReadFixed(napi_env env, napi_callback_info info) {
+  return submit<5>(env, info, OpKind::ReadFixed, [env](OpDesc& op, napi_value* a) {
+    op.fd = i32(env, a[0]);
+    op.addr = bytes(env, a[1]);
+    op.len = static_cast<uint64_t>(i64(env, a[2]));
+    op.off = pos(env, a[3]);
+    op.bufIndex = static_cast<uint16_t>(u32(env, a[4]));
+  });
+}
+
+napi_value WriteFixed(napi_env env, napi_callback_info info) {
+  return submit<5>(env, info, OpKind::WriteFixed, [env](OpDesc& op, napi_value* a) {
+    op.fd = i32(env, a[0]);
+    op.addr = bytes(env, a[1]);
+    op.len = static_cast<uint64_t>(i64(env, a[2]));
+    op.off = pos(env, a[3]);
+    op.bufIndex = static_cast<uint16_t>(u32(env, a[4]));
+  });
+}
+
+// registerBuffers(Uint8Array[]) -> 0 | -errno
+napi_value RegisterBuffers(napi_env env, napi_callback_info info) {
+  Call<1> c(env, info);
+  if (c.host->closed()) return num(env, -EBADF);
+  OpDesc tmp;
+  fillIov(env, tmp, c.argv[0]);
+  return num(env, c.host->engine()->registerBuffers(tmp.iov));
+}
+
+napi_value UnregisterBuffers(napi_env env, napi_callback_info info) {
+  Call<0> c(env, info);
+  if (c.host->closed()) return num(env, 0);
+  return num(env, c.host->engine()->unregisterBuffers());
+}
+
 // writeFsync(fd, buf, len, pos, datasync): write linked to fsync, one id, one callback.
 napi_value WriteFsync(napi_env env, napi_callback_info info) {
   Call<5> c(env, info);
@@ -401,7 +436,8 @@ napi_value Open(napi_env env, napi_callback_info info) {
       fn("renameat", Renameat),   fn("mkdirat", Mkdirat),     fn("symlinkat", Symlinkat),
       fn("linkat", Linkat),       fn("writeFsync", WriteFsync), fn("readBatch", ReadBatch),
       fn("cancel", Cancel),       fn("cancelAll", CancelAll), fn("setLimit", SetLimit),
-      fn("destroy", Destroy),
+      fn("destroy", Destroy),     fn("readFixed", ReadFixed), fn("writeFixed", WriteFixed),
+      fn("registerBuffers", RegisterBuffers), fn("unregisterBuffers", UnregisterBuffers),
       val("counters", counters),  val("latency", hist),       val("pairs", pairs),
       val("ringCount", ringCount), val("supported", supported),
   };

@@ -187,8 +187,10 @@ void Engine::complete(uint32_t s, int64_t res, uint64_t now) {
   } else {
     switch (sl.op.kind) {
       case OpKind::Read:
+      case OpKind::ReadFixed:
       case OpKind::Readv: r.ctr[kBytesRead] += static_cast<double>(res); break;
       case OpKind::Write:
+      case OpKind::WriteFixed:
       case OpKind::Writev: r.ctr[kBytesWritten] += static_cast<double>(res); break;
       default: break;
     }
@@ -446,6 +448,35 @@ void Engine::destroy(int waitMs) {
   }
   for (auto& r : rings_) r->exit();
   ready_.clear();
+}
+
+}  // namespace auraio
+
+namespace auraio {
+
+int Engine::registerBuffers(const std::vector<iovec>& iov) {
+  if (closed_) return -EBADF;
+  unregisterBuffers();
+  for (size_t i = 0; i < rings_.size(); ++i) {
+    int r = io_uring_register_buffers(&rings_[i]->ring, iov.data(), static_cast<unsigned>(iov.size()));
+    if (r < 0) {
+      for (size_t j = 0; j < i; ++j) io_uring_unregister_buffers(&rings_[j]->ring);
+      return r;
+    }
+  }
+  buffersRegistered_ = true;
+  return 0;
+}
+
+int Engine::unregisterBuffers() {
+  if (!buffersRegistered_ || closed_) return 0;
+  int res = 0;
+  for (auto& r : rings_) {
+    int e = io_uring_unregister_buffers(&r->ring);
+    if (e < 0) res = e;
+  }
+  buffersRegistered_ = false;
+  return res;
 }
 
 }  // namespace auraio

@@ -64,6 +64,9 @@ class Engine {
   void cancel(double id);
   void cancelAll();
   void setLimit(unsigned ring, uint32_t limit);
+  // Registers `iov` as fixed buffers on every ring (all or none). 0 or -errno (ENOMEM: RLIMIT_MEMLOCK).
+  int registerBuffers(const std::vector<iovec>& iov);
+  int unregisterBuffers();
   uint32_t limit(unsigned ring) const { return rings_[ring]->limit; }
   uint64_t outstanding() const { return active_; }
 
@@ -115,6 +118,7 @@ class Engine {
   std::vector<uint32_t> delivered_;  // slots to recycle once JS has seen their results
   std::vector<std::pair<uint32_t, int64_t>> ready_;  // results produced outside a reap (cancelled, fallback)
   bool supported_[kOpKinds] = {};
+  bool buffersRegistered_ = false;
 };
 
 uint64_t nowNs();

@@ -28,6 +28,8 @@ int opcodeOf(OpKind kind) {
     case OpKind::Mkdirat: return IORING_OP_MKDIRAT;
     case OpKind::Symlinkat: return IORING_OP_SYMLINKAT;
     case OpKind::Linkat: return IORING_OP_LINKAT;
+    case OpKind::ReadFixed: return IORING_OP_READ_FIXED;
+    case OpKind::WriteFixed: return IORING_OP_WRITE_FIXED;
     default: return -1;
   }
 }
@@ -35,7 +37,8 @@ int opcodeOf(OpKind kind) {
 const char* opName(OpKind kind) {
   static const char* const names[] = {"read",      "write",   "readv",    "writev",   "fsync",    "openat",
                                       "close",     "statx",   "fallocate", "ftruncate", "syncFileRange",
-                                      "unlinkat",  "renameat", "mkdirat",  "symlinkat", "linkat"};
+                                      "unlinkat",  "renameat", "mkdirat",  "symlinkat", "linkat",
+                                      "readFixed", "writeFixed"};
   int i = static_cast<int>(kind);
   return i >= 0 && i < kOpKinds ? names[i] : "unknown";
 }
@@ -96,6 +99,12 @@ void prepSqe(io_uring_sqe* sqe, OpDesc& op, uint64_t userData) {
     case OpKind::Linkat:
       io_uring_prep_linkat(sqe, op.fd, op.path.c_str(), op.fd2, op.path2.c_str(), static_cast<int>(op.flags));
       break;
+    case OpKind::ReadFixed:
+      io_uring_prep_read_fixed(sqe, op.fd, op.addr, static_cast<unsigned>(op.len), op.off, op.bufIndex);
+      break;
+    case OpKind::WriteFixed:
+      io_uring_prep_write_fixed(sqe, op.fd, op.addr, static_cast<unsigned>(op.len), op.off, op.bufIndex);
+      break;
     default:
       io_uring_prep_nop(sqe);
       break;
@@ -110,8 +119,10 @@ int64_t runSync(OpDesc& op) {
   const off_t off = static_cast<off_t>(op.off);
   switch (op.kind) {
     case OpKind::Read:
+    case OpKind::ReadFixed:
       return ret(cur ? ::read(op.fd, op.addr, op.len) : ::pread(op.fd, op.addr, op.len, off));
     case OpKind::Write:
+    case OpKind::WriteFixed:
       return ret(cur ? ::write(op.fd, op.addr, op.len) : ::pwrite(op.fd, op.addr, op.len, off));
     case OpKind::Readv:
       return ret(cur ? ::readv(op.fd, op.iov.data(), static_cast<int>(op.iov.size()))

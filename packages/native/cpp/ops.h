@@ -27,6 +27,8 @@ enum class OpKind : uint8_t {
   Mkdirat,
   Symlinkat,
   Linkat,
+  ReadFixed,   // read into a registered buffer (IORING_OP_READ_FIXED)
+  WriteFixed,
   Count
 };
 
@@ -47,6 +49,7 @@ struct OpDesc {
   std::string path;      // owned copies: the kernel reads them after the JS call returned
   std::string path2;
   std::vector<iovec> iov;
+  uint16_t bufIndex = 0;  // registered buffer of ReadFixed / WriteFixed
 };
 
 int opcodeOf(OpKind kind);

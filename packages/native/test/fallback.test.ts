@@ -6,7 +6,7 @@ import type { OpName } from "@auraio/native"
 import { errno, fileWith, pattern, raw, tmpDir } from "./helpers.js"
 
 // Every op forced onto the thread pool, as on a kernel that lacks the opcodes: same results, same errors.
-const all: Array<OpName> = ["read", "write", "readv", "writev", "fsync", "openat", "close", "statx", "fallocate", "ftruncate", "syncFileRange", "unlinkat", "renameat", "mkdirat", "symlinkat", "linkat"]
+const all: Array<OpName> = ["read", "write", "readv", "writev", "fsync", "openat", "close", "statx", "fallocate", "ftruncate", "syncFileRange", "unlinkat", "renameat", "mkdirat", "symlinkat", "linkat", "readFixed", "writeFixed"]
 const dir = tmpDir("fallback")
 const engine = openEngine({ rings: 1, fallbackOps: all })
 afterAll(async () => {

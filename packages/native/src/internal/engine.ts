@@ -1,5 +1,5 @@
 import * as os from "node:os"
-import { EngineClosedError, errnoCode, errnoException, setupError, EngineSetupError, setupReason } from "./errors.js"
+import { EngineClosedError, errnoCode, errnoException, errnoName, setupError, EngineSetupError, setupReason } from "./errors.js"
 import type { ErrnoException } from "./errors.js"
 import { COUNTER_STRIDE, Counter, LATENCY_BUCKETS, percentiles } from "./layout.js"
 import type { LatencyPercentiles } from "./layout.js"
@@ -29,6 +29,8 @@ export type OpName =
   | "mkdirat"
   | "symlinkat"
   | "linkat"
+  | "readFixed"
+  | "writeFixed"
 
 // Same order as OpKind in cpp/ops.h.
 const OP_NAMES: ReadonlyArray<OpName> = [
@@ -47,7 +49,9 @@ const OP_NAMES: ReadonlyArray<OpName> = [
   "renameat",
   "mkdirat",
   "symlinkat",
-  "linkat"
+  "linkat",
+  "readFixed",
+  "writeFixed"
 ]
 
 /** @internal */
@@ -135,6 +139,8 @@ export class Engine {
   private readonly native: NativeEngine
   private readonly latency: Float64Array
   private closing: Promise<void> | undefined
+  // Registered buffers stay reachable while the kernel may use them.
+  private registered: ReadonlyArray<Uint8Array> | undefined
 
   /** @internal */
   constructor(options: EngineOptions = {}) {
@@ -230,6 +236,43 @@ export class Engine {
       timer.unref()
     })
     return this.closing
+  }
+
+  // == registered buffers
+
+  /**
+   * Registers `buffers` as fixed buffers on every ring, for `raw.readFixed`/`raw.writeFixed` (opt-in).
+   * Registered pages count against RLIMIT_MEMLOCK (unless the process has CAP_IPC_LOCK); when the kernel
+   * refuses, nothing is registered and `reason` says why, and the plain ops keep working. The engine
+   * keeps the buffers alive until `unregisterBuffers()` or close. Replaces an earlier registration.
+   */
+  registerBuffers(buffers: ReadonlyArray<Uint8Array>): { readonly registered: boolean; readonly reason?: string } {
+    if (this.raw.closed) throw new EngineClosedError()
+    if (!Array.isArray(buffers) || buffers.length === 0 || buffers.length > 16384)
+      throw V.rangeError("buffers.length", ">= 1 && <= 16384", Array.isArray(buffers) ? buffers.length : buffers)
+    const bs = buffers.map((b, i) => {
+      const v = V.bytes(b, `buffers[${i}]`)
+      if (v.byteLength === 0 || v.byteLength > 1 << 30) throw V.rangeError(`buffers[${i}].byteLength`, "> 0 && <= 1 GiB", v.byteLength)
+      return v
+    })
+    const r = this.native.registerBuffers(bs)
+    if (r < 0) {
+      const code = errnoName(r)
+      const reason =
+        code === "ENOMEM"
+          ? `the kernel could not pin ${bs.reduce((a, b) => a + b.byteLength, 0)} bytes: RLIMIT_MEMLOCK is too low (raise it with ulimit -l / LimitMEMLOCK=)`
+          : `io_uring_register_buffers failed with ${code}`
+      return { registered: false, reason }
+    }
+    this.registered = bs
+    return { registered: true }
+  }
+
+  /** Drops the fixed buffers (wait until no readFixed/writeFixed is in flight). */
+  unregisterBuffers(): void {
+    if (this.registered === undefined) return
+    this.native.unregisterBuffers()
+    this.registered = undefined
   }
 
   // == read / write

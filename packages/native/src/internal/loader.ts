@@ -34,6 +34,10 @@ export interface NativeEngine {
     count: number,
     ids: Float64Array
   ): number
+  readFixed(fd: number, buf: Uint8Array, len: number, pos: number, bufIndex: number): number
+  writeFixed(fd: number, buf: Uint8Array, len: number, pos: number, bufIndex: number): number
+  registerBuffers(bufs: ReadonlyArray<Uint8Array>): number
+  unregisterBuffers(): number
   cancel(id: number): void
   cancelAll(): void
   setLimit(ring: number, limit: number): void

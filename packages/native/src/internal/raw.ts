@@ -81,6 +81,20 @@ export class RawEngine {
     return this.track(this.n.write(fd, buf, len, pos), cb, buf)
   }
 
+  /**
+   * Like `read`, into a buffer registered with `engine.registerBuffers`: `buf` must lie inside registered
+   * buffer `bufIndex` (the kernel skips pinning pages per op). `-EFAULT` when it does not.
+   */
+  readFixed(fd: number, buf: Uint8Array, len: number, pos: number, bufIndex: number, cb: RawCallback): number {
+    if (this.closed) throw new EngineClosedError()
+    return this.track(this.n.readFixed(fd, buf, len, pos, bufIndex), cb, buf)
+  }
+
+  writeFixed(fd: number, buf: Uint8Array, len: number, pos: number, bufIndex: number, cb: RawCallback): number {
+    if (this.closed) throw new EngineClosedError()
+    return this.track(this.n.writeFixed(fd, buf, len, pos, bufIndex), cb, buf)
+  }
+
   readv(fd: number, bufs: ReadonlyArray<Uint8Array>, pos: number, cb: RawCallback): number {
     this.check()
     for (let i = 0; i < bufs.length; i++) pin(bufs[i]!)
