@@ -2,6 +2,7 @@
 // proof that the io_uring backend really runs its I/O on the engine.
 import { AuraBufferPool, AuraEngine } from "@auraio/core"
 import { AuraFileSystem } from "@auraio/platform-layer"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -9,6 +10,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as Stream from "effect/Stream"
 import * as NFS from "node:fs"
 import * as Path from "node:path"
 import { randomBytes, tmpDir } from "./parity/fixtures.js"
@@ -114,6 +116,21 @@ describe.skipIf(backend._tag !== "IoUring")("AuraFileSystem layer on io_uring", 
       assert.isTrue(Context.get(typed, AuraEngine).ringCount > 0)
     }))
 
+  it.scoped("Layer.merge(NodeContext.layer, AuraFileSystem.layer): the io_uring FileSystem wins", () =>
+    Effect.gen(function*() {
+      const ctx = yield* Layer.build(Layer.merge(NodeContext.layer, AuraFileSystem.layer))
+      const b = Context.get(ctx, AuraFileSystem.Backend)
+      assert.strictEqual(b._tag, "IoUring")
+      if (b._tag !== "IoUring") return
+      const fs = Context.get(ctx, FileSystem.FileSystem)
+      const dir = yield* tmpDir
+      NFS.writeFileSync(Path.join(dir, "f"), randomBytes(100_000))
+      const before = yield* b.engine.stats
+      yield* fs.readFile(Path.join(dir, "f"))
+      const after = yield* b.engine.stats
+      assert.isAtLeast(after.bytesRead - before.bytesRead, 100_000)
+    }))
+
   it.scoped("readFile, writeFile, File.read and stream run on the ring (engine counters move)", () =>
     Effect.gen(function*() {
       const ctx = yield* Layer.build(AuraFileSystem.layerWithEngine())
@@ -130,6 +147,11 @@ describe.skipIf(backend._tag !== "IoUring")("AuraFileSystem layer on io_uring", 
       assert.strictEqual(read.length, data.length)
       const afterRead = yield* engine.stats
       assert.isAtLeast(afterRead.bytesRead - afterWrite.bytesRead, data.length)
-      assert.isTrue(NFS.existsSync(p))
+      yield* Effect.scoped(Effect.flatMap(fs.open(p), (file) => file.read(new Uint8Array(4096))))
+      const afterFile = yield* engine.stats
+      assert.isAtLeast(afterFile.bytesRead - afterRead.bytesRead, 4096)
+      yield* Stream.runDrain(fs.stream(p))
+      const afterStream = yield* engine.stats
+      assert.isAtLeast(afterStream.bytesRead - afterFile.bytesRead, data.length)
     }))
 })

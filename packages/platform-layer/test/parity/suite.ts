@@ -122,8 +122,14 @@ export const paritySuite = <E>(name: string, fsLayer: Layer.Layer<FileSystem.Fil
         assert.strictEqual(readText(Path.join(dir, "c")), "keep me")
         yield* fs.copy(Path.join(dir, "a"), Path.join(dir, "c"), { overwrite: false })
         assert.strictEqual(readText(Path.join(dir, "c")), "keep me")
+        NFS.linkSync(Path.join(dir, "c"), Path.join(dir, "c-link"))
         yield* fs.copy(Path.join(dir, "a"), Path.join(dir, "c"), { overwrite: true })
         sameBytes(NFS.readFileSync(Path.join(dir, "c")), data)
+        // fs.cp replaces the destination (unlink + copy): another link to the old file keeps it.
+        assert.strictEqual(readText(Path.join(dir, "c-link")), "keep me")
+
+        yield* fs.copy(Path.join(dir, "a"), Path.join(dir, "new", "deep", "d"))
+        sameBytes(NFS.readFileSync(Path.join(dir, "new", "deep", "d")), data)
       }))
 
     it.scoped("copy: a directory tree, merging into an existing one without overwriting", () =>
