@@ -209,6 +209,8 @@ describe("files and directories through raw", () => {
     const out = new Uint8Array(256)
     expect(await raw((cb) => engine.raw.statx(AT_FDCWD, p, 0, 0x7ff, out, cb))).toBe(0)
     expect(await raw((cb) => engine.raw.statx(AT_FDCWD, path.join(dir, "missing"), 0, 0x7ff, out, cb))).toBe(errno("ENOENT"))
+    expect(await raw((cb) => engine.raw.statx(AT_FDCWD, path.join(p, "x"), 0, 0x7ff, out, cb))).toBe(errno("ENOTDIR"))
+    expect(await raw((cb) => engine.raw.statx(424242, "", 0x1000, 0x7ff, out, cb))).toBe(errno("EBADF"))
 
     const d = path.join(dir, "sub")
     expect(await raw((cb) => engine.raw.mkdirat(AT_FDCWD, d, 0o755, cb))).toBe(0)
@@ -249,6 +251,8 @@ describe("files and directories through raw", () => {
       expect(await raw((cb) => engine.raw.fsync(424242, false, cb))).toBe(errno("EBADF"))
       expect(await raw((cb) => engine.raw.ftruncate(424242, 0, cb))).toBe(errno("EBADF"))
       expect(await raw((cb) => engine.raw.fallocate(424242, 0, 0, 1, cb))).toBe(errno("EBADF"))
+      expect(await raw((cb) => engine.raw.syncFileRange(424242, 0, 1, 2, cb))).toBe(errno("EBADF"))
+      expect(await raw((cb) => engine.raw.fallocate(fd, 0, 0, 0, cb))).toBe(errno("EINVAL"))
     } finally {
       fs.closeSync(fd)
     }

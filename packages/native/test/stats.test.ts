@@ -131,4 +131,30 @@ describe("allocAligned", () => {
     expect(() => allocAligned(-1)).toThrow(RangeError)
     expect(() => allocAligned(100, 3000)).toThrow(RangeError)
   })
+
+  it("is aligned enough for O_DIRECT (the kernel rejects misaligned buffers with EINVAL)", async () => {
+    const dir = tmpDir("odirect")
+    const e = openEngine({ rings: 1 })
+    const p = fileWith(dir, "d.bin", pattern(8192))
+    let fd: number
+    try {
+      fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_DIRECT)
+    } catch (err) {
+      console.log(`skipped: this filesystem does not support O_DIRECT (${(err as Error).message})`)
+      await e.close()
+      return
+    }
+    try {
+      const buf = allocAligned(4096)
+      const n = await new Promise<number>((resolve) => e.raw.read(fd, buf, 4096, 4096, resolve))
+      expect(n).toBe(4096)
+      expect(buf).toEqual(pattern(8192).subarray(4096))
+      const odd = allocAligned(8192).subarray(1, 4097)
+      expect(await new Promise<number>((resolve) => e.raw.read(fd, odd, 4096, 0, resolve))).toBe(-22)
+    } finally {
+      fs.closeSync(fd)
+      await e.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
