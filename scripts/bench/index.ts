@@ -56,10 +56,12 @@ const run = (script: Suite.Script): Promise<{ stdout: string; status: number | n
     })
     // Ctrl-C reaches the child through the process group; wait for it to clean up, then stop.
     child.on("close", (status) => {
-      // Whatever JSON the script left in bench-results/ during its run (its own file first).
+      // Its own file, and the files it is known to write, from this run only (bench-results/ is
+      // shared: another benchmark running at the same time must not be picked up).
       const files = fs.readdirSync(resultsDir)
+        .filter((f) => f === path.basename(out) || (script.writes?.test(f) ?? false))
         .map((f) => path.join(resultsDir, f))
-        .filter((f) => f.endsWith(".json") && fs.statSync(f).mtimeMs >= started)
+        .filter((f) => fs.statSync(f).mtimeMs >= started)
         .sort((a, b) => (a === out ? -1 : b === out ? 1 : fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs))
         .flatMap((f) => {
           try {

@@ -15,6 +15,8 @@ export interface Script {
   readonly quickArgs: ReadonlyArray<string>
   readonly env?: Record<string, string>
   readonly quickEnv?: Record<string, string>
+  /** Files the script writes into bench-results/ on its own (before it adopted `writeResult`). */
+  readonly writes?: RegExp
 }
 
 export const scripts: ReadonlyArray<Script> = [
@@ -24,7 +26,8 @@ export const scripts: ReadonlyArray<Script> = [
     path: "packages/native/bench/randread.ts",
     args: [],
     quickArgs: [],
-    quickEnv: { ROUNDS: "1", RUNTIME: "1" }
+    quickEnv: { ROUNDS: "1", RUNTIME: "1" },
+    writes: /^randread-\d+\.json$/
   },
   {
     id: "core-randread",
@@ -52,7 +55,8 @@ export const scripts: ReadonlyArray<Script> = [
     title: "FileSystem layer: AuraFileSystem.layer vs NodeFileSystem.layer",
     path: "packages/platform-layer/bench/fs.ts",
     args: [],
-    quickArgs: ["--rounds", "1", "--seconds", "0.5"]
+    quickArgs: ["--rounds", "1", "--seconds", "0.5"],
+    writes: /^platform-layer-fs\.json$/
   }
 ]
 
