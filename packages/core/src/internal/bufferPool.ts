@@ -32,8 +32,8 @@ export interface PoolOptions {
   readonly alloc: (size: number) => Uint8Array
 }
 
-// One per buffer the pool ever allocated; the view handed out shares its ArrayBuffer.
-interface Slot {
+/** One per buffer the pool ever allocated; the view handed out shares its ArrayBuffer. @internal */
+export interface Slot {
   readonly backing: Uint8Array
   readonly cls: number
   holds: number

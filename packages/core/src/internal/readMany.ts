@@ -6,7 +6,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { AuraEngine } from "../AuraEngine.js"
-import type { BufferPool } from "./bufferPool.js"
+import type { BufferPool, Slot } from "./bufferPool.js"
 import { badArgument, fromErrno } from "./errno.js"
 import { checkBuffer, checkFd, normLength, normPosition } from "./validate.js"
 
@@ -83,27 +83,102 @@ class Batch {
     const p = this.p
     const n = p.len.length
     while (!this.stopped && this.next < n && this.inFlight < limit) {
-      const i = this.next++
-      const len = p.len[i]!
-      const buf = p.bufs[i] ?? Buffer.allocUnsafeSlow(len)
-      const slot = this.pool.slotOf(buf)
-      if (slot !== undefined) this.pool.hold(slot)
-      this.inFlight++
-      this.ids[i] = this.raw.read(p.fd[i]!, buf, len, p.pos[i]!, (res) => {
-        this.ids[i] = -1
-        this.inFlight--
-        if (slot !== undefined) this.pool.unhold(slot)
-        if (this.stopped) {
-          if (this.inFlight === 0 && this.onIdle !== undefined) {
-            const f = this.onIdle
-            this.onIdle = undefined
-            f()
-          }
-          return
-        }
-        this.onResult(i, buf, res)
-      })
+      const room = Math.min(limit - this.inFlight, n - this.next)
+      if (room >= 2 && this.fillBatch(room)) continue
+      this.fillOne()
     }
+  }
+
+  private fillOne(): void {
+    const p = this.p
+    const i = this.next++
+    const len = p.len[i]!
+    const buf = p.bufs[i] ?? Buffer.allocUnsafeSlow(len)
+    const slot = this.pool.slotOf(buf)
+    if (slot !== undefined) this.pool.hold(slot)
+    this.inFlight++
+    this.ids[i] = this.raw.read(p.fd[i]!, buf, len, p.pos[i]!, (res) => this.done(i, buf, slot, res))
+  }
+
+  /**
+   * The native batch path: a run of requests on one fd whose buffers share one ArrayBuffer (or that
+   * bring none: they get one slab) goes to the ring in a single native call. Returns false when the
+   * run is shorter than two.
+   */
+  private fillBatch(room: number): boolean {
+    const p = this.p
+    const first = this.next
+    const fd = p.fd[first]!
+    const b0 = p.bufs[first]
+    const ab = b0?.buffer
+    let count = 0
+    let slabBytes = 0
+    while (count < room) {
+      const i = first + count
+      if (p.fd[i] !== fd) break
+      const b = p.bufs[i]
+      if (b === undefined ? ab !== undefined : b.buffer !== ab) break
+      if (b === undefined) slabBytes += p.len[i]!
+      count++
+    }
+    if (count < 2) return false
+    const base = ab === undefined ? Buffer.allocUnsafeSlow(slabBytes) : new Uint8Array(ab)
+    const offsets = new Float64Array(count)
+    const lengths = new Float64Array(count)
+    const positions = new Float64Array(count)
+    const views: Array<Uint8Array> = new Array(count)
+    const slots: Array<Slot | undefined> = new Array(count)
+    let at = 0
+    for (let k = 0; k < count; k++) {
+      const i = first + k
+      const len = p.len[i]!
+      const b = p.bufs[i]
+      const view = b ?? base.subarray(at, at + len)
+      offsets[k] = b === undefined ? at : b.byteOffset
+      if (b === undefined) at += len
+      lengths[k] = len
+      positions[k] = p.pos[i]!
+      views[k] = view
+      const slot = b === undefined ? undefined : this.pool.slotOf(b)
+      if (slot !== undefined) this.pool.hold(slot)
+      slots[k] = slot
+    }
+    const ids = new Float64Array(count)
+    this.next += count
+    this.inFlight += count
+    this.raw.readBatch(fd, base, offsets, lengths, positions, count, (k, res) =>
+      this.done(first + k, views[k]!, slots[k], res), ids)
+    for (let k = 0; k < count; k++) this.ids[first + k] = ids[k]!
+    return true
+  }
+
+  private done(i: number, buf: Uint8Array, slot: Slot | undefined, res: number): void {
+    this.ids[i] = -1
+    this.inFlight--
+    if (slot !== undefined) this.pool.unhold(slot)
+    if (this.stopped) {
+      if (this.inFlight === 0 && this.onIdle !== undefined) {
+        const f = this.onIdle
+        this.onIdle = undefined
+        f()
+      }
+      return
+    }
+    this.onResult(i, buf, res)
+  }
+
+  /**
+   * Refill once per completion batch rather than once per completion: the microtask runs when the
+   * native dispatch returns, so a whole wave of refills becomes one native batch call.
+   */
+  private refillScheduled = false
+  refillSoon(limit: () => number): void {
+    if (this.refillScheduled) return
+    this.refillScheduled = true
+    queueMicrotask(() => {
+      this.refillScheduled = false
+      this.fill(limit())
+    })
   }
 
   /** Stop submitting, cancel what is in flight; `done` runs once every completion has arrived. */
@@ -156,7 +231,7 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
           results[i] = Either.left(err)
         }
         if (completed === n) return resume(Effect.succeed(results))
-        batch.fill(window)
+        batch.refillSoon(() => window)
       })
       batch.fill(window)
       return batch.stopAndWait
@@ -193,7 +268,7 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
         } else if (failure === undefined) {
           failure = fromErrno(res, "readManyStream", "read", p.fd[index]!)
         }
-        if (failure === undefined) batch.fill(window - ready.length)
+        if (failure === undefined) batch.refillSoon(() => window - ready.length)
         wake()
       })
       const take = (): Effect.Effect<Chunk.Chunk<AuraEngine.ReadResult>, Option.Option<PlatformError>> => {
