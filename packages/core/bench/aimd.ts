@@ -370,7 +370,7 @@ const neighbour = (dir: string, seconds: number) => {
     "--bs=64k",
     "--direct=1",
     "--ioengine=libaio",
-    "--iodepth=32",
+    "--iodepth=8",
     "--time_based",
     `--runtime=${seconds}`,
     "--output=/dev/null"
@@ -426,7 +426,7 @@ const noisy = async (file: string, dir: string) => {
   writeChart(
     "aimd-noisy.svg",
     render({
-      title: `Noisy neighbour: fio 64 KiB random writes from 3 s to 6 s; AIMD (p99 target ${TARGET_MS} ms) vs fixed qd128`,
+      title: `Noisy neighbour: fio 64 KiB random writes (qd8) from 3 s to 6 s; AIMD (p99 target ${TARGET_MS} ms) vs fixed qd128`,
       xLabel: "seconds",
       events: [{ x: 3, label: "neighbour starts" }, { x: 6, label: "stops" }],
       panels: [

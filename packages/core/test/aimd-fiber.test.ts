@@ -33,8 +33,8 @@ describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
     Effect.gen(function*() {
       const device = makeDevice({ offered: 256 })
       yield* Aimd.run(device.sampler)
-      yield* advance(15_000)
-      const steady = between(device.trace, 3000, 15_000)
+      yield* advance(10_000)
+      const steady = between(device.trace, 3000, 10_000)
       const limits = heldLimits(steady)
       const lo = Math.min(...limits)
       const hi = Math.max(...limits)
