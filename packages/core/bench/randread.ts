@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "5" },
     seconds: { type: "string", default: "2" },
     file: { type: "string", default: join(tmpdir(), "auraio-bench-1g.bin") },
-    peers: { type: "string", default: "fio,node8,node32,aura32,readMany" },
+    peers: { type: "string", default: "fio,node8,node32,raw32,aura32,readMany" },
     aimd: { type: "string", default: "on" },
     window: { type: "string", default: "32" }
   }
