@@ -206,6 +206,25 @@ export const nativeLayout: NativeLayout = {
 export const nativeSampler = (engine: NativeEngineLike, layout: NativeLayout = nativeLayout): Sampler =>
   sampler.fromNative(engine, layout)
 
+/**
+ * The controller's Effect metrics, tagged `ring` (transitions also `to`): `auraio_aimd_phase`
+ * (0 passthrough … 4 settled, in {@link phases} order), `auraio_aimd_limit`,
+ * `auraio_aimd_learned_limit`, `auraio_aimd_p50_us`, `auraio_aimd_p99_us`,
+ * `auraio_aimd_throughput`, `auraio_aimd_transitions_total`. Updated once per decision window.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const metrics = controller.metrics
+
+/**
+ * The phases in the order of their `auraio_aimd_phase` gauge values.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const phases: ReadonlyArray<Phase> = controller.phaseCodes
+
 const isSampler = (source: Sampler | NativeEngineLike): source is Sampler => "sample" in source
 
 /**

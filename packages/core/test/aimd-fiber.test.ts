@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import * as TestClock from "effect/TestClock"
 import * as Aimd from "../src/Aimd.js"
 import { between, iops, makeDevice, type Point } from "./aimdModel.js"
@@ -131,6 +132,23 @@ describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
       assert.strictEqual(rings.length, 2)
       for (const r of rings) assert.isTrue(r.limit >= 36 && r.limit <= 60, `ring ${r.ring} limit ${r.limit}`)
       assert.strictEqual(device.limit(1), rings[1]!.limit)
+    }))
+
+  it.scoped("phase, limit, p99 and throughput reach the Effect metrics; transitions are counted", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256 }, 3)
+      const controller = yield* Aimd.run(device.sampler)
+      yield* advance(2000)
+      const ring = (yield* controller.status)[2]!
+      const at = <A>(m: Metric.Metric<any, any, A>) => Metric.value(Metric.tagged(m, "ring", "2"))
+      assert.strictEqual((yield* at(Aimd.metrics.limit)).value, ring.limit)
+      assert.strictEqual((yield* at(Aimd.metrics.phase)).value, Aimd.phases.indexOf(ring.phase as Aimd.Phase))
+      assert.strictEqual((yield* at(Aimd.metrics.p99)).value, ring.p99Us)
+      assert.isTrue((yield* at(Aimd.metrics.throughput)).value > 0)
+      const probes = yield* Metric.value(
+        Metric.tagged(Metric.tagged(Aimd.metrics.transitions, "ring", "2"), "to", "probe")
+      )
+      assert.isTrue(probes.count >= 1)
     }))
 
   it.scoped("off: no fiber, no limit written", () =>

@@ -6,6 +6,7 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import type * as Scope from "effect/Scope"
 import * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"
@@ -36,6 +37,38 @@ export interface Controller {
   readonly ringCount: number
   readonly status: Effect.Effect<ReadonlyArray<RingStatus>>
   readonly changes: Stream.Stream<ReadonlyArray<RingStatus>>
+}
+
+/** Phases as gauge values, in this order. @internal */
+export const phaseCodes: ReadonlyArray<Phase> = ["passthrough", "baseline", "probe", "backoff", "settled"]
+
+/** @internal */
+export const metrics = {
+  phase: Metric.gauge("auraio_aimd_phase", {
+    description: "AIMD phase per ring: 0 passthrough, 1 baseline, 2 probe, 3 backoff, 4 settled"
+  }),
+  limit: Metric.gauge("auraio_aimd_limit", { description: "in-flight limit chosen by the AIMD controller, per ring" }),
+  learned: Metric.gauge("auraio_aimd_learned_limit", { description: "last validated AIMD limit, per ring" }),
+  p50: Metric.gauge("auraio_aimd_p50_us", { description: "p50 latency of the last AIMD decision window (µs)" }),
+  p99: Metric.gauge("auraio_aimd_p99_us", { description: "p99 latency of the last AIMD decision window (µs)" }),
+  throughput: Metric.gauge("auraio_aimd_throughput", {
+    description: "completions per second in the last AIMD decision window"
+  }),
+  transitions: Metric.counter("auraio_aimd_transitions_total", {
+    description: "AIMD phase transitions, per ring and target phase"
+  })
+}
+
+const recordMetrics = (ring: number, s: AimdState): Effect.Effect<void> => {
+  const tag = <M extends Metric.Metric<any, any, any>>(m: M): M => Metric.tagged(m, "ring", String(ring)) as M
+  return Effect.all([
+    Metric.set(tag(metrics.phase), phaseCodes.indexOf(s.phase)),
+    Metric.set(tag(metrics.limit), s.limit),
+    Metric.set(tag(metrics.learned), s.learnedLimit),
+    Metric.set(tag(metrics.p50), s.last?.p50Us ?? 0),
+    Metric.set(tag(metrics.p99), s.last?.p99Us ?? 0),
+    Metric.set(tag(metrics.throughput), s.last?.throughput ?? 0)
+  ], { discard: true })
 }
 
 /** @internal */
@@ -99,11 +132,14 @@ const ringLoop = (
     let state = initial(config)
     let lastMs = yield* Clock.currentTimeMillis
     const publish = (s: AimdState) =>
-      SubscriptionRef.update(ref, (all) => {
-        const next = all.slice()
-        next[ring] = statusOf(ring, s)
-        return next
-      })
+      Effect.zipRight(
+        SubscriptionRef.update(ref, (all) => {
+          const next = all.slice()
+          next[ring] = statusOf(ring, s)
+          return next
+        }),
+        recordMetrics(ring, s)
+      )
 
     const tick = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
@@ -116,6 +152,9 @@ const ringLoop = (
       if (r.transition !== undefined) {
         yield* Effect.logDebug(`aimd: ${r.transition.from} → ${r.transition.to}: ${r.transition.reason}`).pipe(
           Effect.annotateLogs({ ring, limit: r.limit })
+        )
+        yield* Metric.increment(
+          Metric.tagged(Metric.tagged(metrics.transitions, "ring", String(ring)), "to", r.transition.to)
         )
       }
       // Publish once per decision window (or change), not once per tick.
