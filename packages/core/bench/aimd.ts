@@ -264,16 +264,17 @@ const median = (xs: ReadonlyArray<number>): number => {
 const k = (iops: number) => `${(iops / 1000).toFixed(1)}k`
 const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`
 
-/** First time ≥ from at which the rolling 3-bucket median IOPS reaches `level` and stays ≥ 90% of it for 1 s. */
-const convergedAt = (rec: Recording, from: number, level: number): number => {
-  const pts = rec.points
-  for (let i = 2; i < pts.length; i++) {
-    if (pts[i]!.t < from) continue
-    const roll = (j: number) => median([pts[j - 2]!.iops, pts[j - 1]!.iops, pts[j]!.iops])
-    if (roll(i) < level) continue
-    let holds = true
-    for (let j = i; j < pts.length && pts[j]!.t <= pts[i]!.t + 1; j++) if (roll(j) < 0.9 * level) holds = false
-    if (holds) return pts[i]!.t - from
+/**
+ * Seconds after `from` until the end of the first 0.5 s span [t, t + 0.5) (t in 100 ms steps)
+ * whose merged IOPS reach `level` (and, when given, whose p99 ≤ `p99Us`). Spans, not single
+ * 100 ms buckets: those swing ±50 % at a fixed depth on this VM. Whether it then stays there is
+ * what the steady-state figures (merged over seconds) say.
+ */
+const convergedAt = (rec: Recording, from: number, level: number, p99Us = Number.POSITIVE_INFINITY): number => {
+  const end = rec.points[rec.points.length - 1]?.t ?? 0
+  for (let t = from; t + 0.5 <= end + 1e-9; t += 0.1) {
+    const s = summarize(rec, t, t + 0.5)
+    if (s.iops >= level && s.p99Us <= p99Us) return t + 0.5 - from
   }
   return Number.POSITIVE_INFINITY
 }
@@ -315,13 +316,15 @@ const knee = async (file: string) => {
   const best = fixed.reduce((a, b) => (b.iops > a.iops ? b : a))
   const aimd = med("aimd")
   const aimdRuns = results.get("aimd")!
-  const conv = aimdRuns.map((r) => convergedAt(r.rec, 0, 0.9 * best.iops))
+  const conv = aimdRuns.map((r) => convergedAt(r.rec, 0, 0.9 * best.iops, 2 * best.p99Us))
   console.log("\nknee: fixed depths vs AIMD (medians of rounds)")
   for (const f of fixed) console.log(`  qd${String(f.depth).padEnd(4)} ${k(f.iops).padStart(8)} IOPS  p99 ${ms(f.p99Us)}`)
   console.log(`  AIMD   ${k(aimd.iops).padStart(8)} IOPS  p99 ${ms(aimd.p99Us)}  (t = 2–4 s)`)
   console.log(
     `  AIMD / best (qd${best.depth}): IOPS ${(aimd.iops / best.iops).toFixed(2)}×, p99 ${(aimd.p99Us / best.p99Us).toFixed(2)}×; ` +
-      `time to ≥ 90% of best: ${conv.map((c) => Number.isFinite(c) ? `${c.toFixed(1)} s` : "never").join(", ")}`
+      `reached ≥ 90% of its IOPS at ≤ 2× its p99 (0.5 s span) after: ${
+        conv.map((c) => Number.isFinite(c) ? `${c.toFixed(1)} s` : "never").join(", ")
+      }`
   )
   const pass = aimd.iops >= 0.9 * best.iops && aimd.p99Us <= 2 * best.p99Us && median(conv) <= 2
   console.log(`  criterion (≥ 90% IOPS, p99 ≤ 2×, within 2 s): ${pass ? "MET" : "NOT MET"}`)

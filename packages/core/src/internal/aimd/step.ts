@@ -273,6 +273,8 @@ const goto = (
     phaseMs: 0,
     appLimitedMs: 0,
     breaches: 0,
+    // A target verdict speaks for one regime: latencies from before a phase change do not count.
+    target: emptyTarget(bucketCount(config)),
     ...extra
   }
   return result(next, phase === state.phase ? undefined : { from: state.phase, to: phase, reason })
@@ -564,7 +566,8 @@ const kneeCheck = (
 ): { readonly settleAt: number; readonly reason: string } | undefined => {
   if (state.reprobeFrom > 0) {
     const first = state.history[0]
-    if (first === undefined || first.limit >= point.limit) return undefined
+    // Below gainFloor one step's gain drowns in noise: climb, and let breaches or the halves test stop it.
+    if (first === undefined || first.limit >= point.limit || first.limit < config.gainFloor) return undefined
     // Below the knee one step (+12.5 %) buys nearly as much throughput; ask for half of it, so a
     // re-probe from the knee returns at once instead of climbing on a tie.
     const needed = Math.max(config.minGain, ((point.limit / first.limit) - 1) / 2)
