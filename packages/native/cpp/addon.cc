@@ -343,6 +343,14 @@ napi_value SetLimit(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// next() -> size of the next delivery batch, or 0. Only meaningful inside the dispatch callback.
+napi_value Next(napi_env env, napi_callback_info info) {
+  Call<0> c(env, info);
+  napi_value v;
+  napi_create_uint32(env, c.host->nextRound(), &v);
+  return v;
+}
+
 napi_value Destroy(napi_env env, napi_callback_info info) {
   Call<0> c(env, info);
   c.host->requestDestroy();
@@ -436,7 +444,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
       fn("renameat", Renameat),   fn("mkdirat", Mkdirat),     fn("symlinkat", Symlinkat),
       fn("linkat", Linkat),       fn("writeFsync", WriteFsync), fn("readBatch", ReadBatch),
       fn("cancel", Cancel),       fn("cancelAll", CancelAll), fn("setLimit", SetLimit),
-      fn("destroy", Destroy),     fn("readFixed", ReadFixed), fn("writeFixed", WriteFixed),
+      fn("destroy", Destroy),     fn("next", Next),     fn("readFixed", ReadFixed), fn("writeFixed", WriteFixed),
       fn("registerBuffers", RegisterBuffers), fn("unregisterBuffers", UnregisterBuffers),
       val("counters", counters),  val("latency", hist),       val("pairs", pairs),
       val("ringCount", ringCount), val("supported", supported),

@@ -295,23 +295,14 @@ void Engine::pump() {
   // While the pump runs it reaps by itself: spare the kernel an eventfd signal (and epoll wakeup) per
   // enter. Re-enabled below before the loop can block.
   for (auto& r : rings_) r->setEventfdEnabled(false);
-  for (int round = 0; round < kMaxRounds && !closed_; ++round) {
-    for (auto& r : rings_)
-      if (!r->fifo.empty()) promote(*r);
-    flushAll();
-    uint32_t n = collect();
+  rounds_ = 0;
+  while (rounds_ < kMaxRounds && !closed_) {
+    uint32_t n = openRound();
     if (n == 0) break;
+    // JS may run further rounds itself through nextRound() before it returns (one JS->native call per
+    // round instead of one native->JS entry).
     host_->deliver(n);
-    for (uint32_t s : delivered_) {
-      for (int32_t c = slots_.at(s).next; c >= 0;) {
-        int32_t nx = slots_.at(c).next;
-        slots_.release(static_cast<uint32_t>(c));
-        c = nx;
-      }
-      slots_.release(s);
-    }
-    active_ -= delivered_.size();
-    delivered_.clear();
+    if (roundOpen_) closeRound();
   }
   if (!closed_) flushAll();
   pumping_ = false;
@@ -331,6 +322,37 @@ void Engine::pump() {
   // it (store->load reordering on both sides): a slow timer bounds that rare miss instead of a hang.
   host_->backstop(inKernel);
   if (active_ == 0) host_->setActive(false);
+}
+
+uint32_t Engine::openRound() {
+  ++rounds_;
+  for (auto& r : rings_)
+    if (!r->fifo.empty()) promote(*r);
+  flushAll();
+  uint32_t n = collect();
+  roundOpen_ = n != 0;
+  return n;
+}
+
+void Engine::closeRound() {
+  roundOpen_ = false;
+  for (uint32_t s : delivered_) {
+    for (int32_t c = slots_.at(s).next; c >= 0;) {
+      int32_t nx = slots_.at(c).next;
+      slots_.release(static_cast<uint32_t>(c));
+      c = nx;
+    }
+    slots_.release(s);
+  }
+  active_ -= delivered_.size();
+  delivered_.clear();
+}
+
+uint32_t Engine::nextRound() {
+  if (!pumping_) return 0;
+  if (roundOpen_) closeRound();
+  if (closed_ || rounds_ >= kMaxRounds) return 0;
+  return openRound();
 }
 
 void Engine::fallbackDone(uint32_t s, int64_t result) {

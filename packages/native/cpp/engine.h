@@ -73,6 +73,9 @@ class Engine {
   // Submit what is pending, reap, deliver to JS; repeats while completions keep coming (bounded rounds).
   void pump();
   void fallbackDone(uint32_t s, int64_t result);
+  // Called from JS while a batch is being delivered: recycles that batch's slots, then submits, reaps and
+  // returns the size of the next batch (already in the delivery buffer), or 0 to stop.
+  uint32_t nextRound();
 
   // Stops everything without calling JS: cancels in-kernel ops, waits up to waitMs for their CQEs (so the
   // kernel no longer touches JS memory), then tears the rings down.
@@ -88,6 +91,8 @@ class Engine {
   }
 
  private:
+  uint32_t openRound();
+  void closeRound();
   void issue(uint32_t s, Ring& r);
   void promote(Ring& r);
   unsigned route(uint32_t need);
@@ -110,6 +115,8 @@ class Engine {
   uint32_t outCount_ = 0;
   bool collecting_ = false;
   bool pumping_ = false;
+  bool roundOpen_ = false;
+  int rounds_ = 0;
   bool closed_ = false;
   unsigned submitBatch_ = 32;
   uint64_t active_ = 0;  // JS-visible ops not yet delivered

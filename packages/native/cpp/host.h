@@ -36,6 +36,11 @@ class Host final : public EngineHost {
   void wake() override;
   void backstop(bool armed) override;
 
+  uint32_t nextRound() {
+    if (closed_ || destroyPending_ || !inPump_ || !engine_) return 0;
+    return engine_->nextRound();
+  }
+
   // JS asked to close: tear down now, or right after the current delivery returns.
   void requestDestroy();
 

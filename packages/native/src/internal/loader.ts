@@ -42,6 +42,8 @@ export interface NativeEngine {
   cancelAll(): void
   setLimit(ring: number, limit: number): void
   destroy(): void
+  /** inside dispatch only: recycle the delivered batch, run the next round, return its size (0: stop) */
+  next(): number
 }
 
 /** @internal */

@@ -228,25 +228,34 @@ export class RawEngine {
     const cbs = this.cbs
     const keep = this.keep
     const idx = this.idx
-    const end = n * 2
-    for (let i = 0; i < end; i += 2) {
-      const s = pairs[i]!
-      const r = pairs[i + 1]!
-      const cb = cbs[s]
-      const bi = idx[s]!
-      cbs[s] = undefined
-      keep[s] = undefined
-      this.outstanding--
-      try {
-        if (bi < 0) (cb as RawCallback)(r)
-        else (cb as BatchCallback)(bi, r)
-      } catch (e) {
-        // One throwing callback must not swallow the rest of the batch: report it as uncaught, later.
-        queueMicrotask(() => {
-          throw e
-        })
+    const native = this.n
+    // Each batch's callbacks run, then `next()` recycles its slots, submits what they queued, reaps and
+    // says how big the next batch is: the whole loop turn stays in this one JS frame.
+    while (n > 0) {
+      const end = n * 2
+      for (let i = 0; i < end; i += 2) {
+        const s = pairs[i]!
+        const r = pairs[i + 1]!
+        const cb = cbs[s]
+        const bi = idx[s]!
+        cbs[s] = undefined
+        keep[s] = undefined
+        this.outstanding--
+        try {
+          if (bi < 0) (cb as RawCallback)(r)
+          else (cb as BatchCallback)(bi, r)
+        } catch (e) {
+          // One throwing callback must not swallow the rest of the batch: report it as uncaught, later.
+          queueMicrotask(() => {
+            throw e
+          })
+        }
       }
+      if (this.outstanding === 0 && this.onIdle !== undefined) {
+        this.onIdle()
+        return
+      }
+      n = native.next()
     }
-    if (this.outstanding === 0 && this.onIdle !== undefined) this.onIdle()
   }
 }
