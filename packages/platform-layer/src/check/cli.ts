@@ -53,44 +53,46 @@ const html = Options.file("html").pipe(
   Options.optional
 )
 
-/** Set by a handler: the process exit status. */
-let status = 0
+/** One invocation's output and exit status: the handlers close over it, so runs never share state. */
+interface Invocation {
+  readonly out: Check.Output
+  readonly fromProcessStart: boolean
+  status: number
+}
 
-/** Where the check writes; swapped by `runCli`'s caller (tests capture it). */
-let output: Check.Output = { stdout: process.stdout, stderr: process.stderr }
-let fromProcessStart = false
-
-const check = Command.make("check", { dir, size, duration, json, html }, (o) =>
-  Check.run(
-    {
-      dir: Option.getOrUndefined(o.dir),
-      size: Option.getOrUndefined(o.size),
-      duration: o.duration,
-      json: o.json,
-      html: Option.getOrUndefined(o.html),
-      fromProcessStart
-    },
-    output
-  ).pipe(
-    Effect.scoped,
-    Effect.asVoid,
-    Effect.catchTag("CheckError", (e) =>
-      Effect.sync(() => {
-        output.stderr.write(`auraio check: ${e.message}\n`)
-        status = 1
-      }))
-  )).pipe(
-    Command.withDescription(
-      "Measure this machine's storage through Node fs/promises, NodeFileSystem and AuraIO, side by side: " +
-        "4 KiB random reads (page cache and O_DIRECT), 128 KiB sequential reads, 4 KiB random writes + fdatasync, " +
-        "readFile and stream. Writes a scratch file and removes it at the end (and on Ctrl-C)."
+const makeCommand = (inv: Invocation) => {
+  const check = Command.make("check", { dir, size, duration, json, html }, (o) =>
+    Check.run(
+      {
+        dir: Option.getOrUndefined(o.dir),
+        size: Option.getOrUndefined(o.size),
+        duration: o.duration,
+        json: o.json,
+        html: Option.getOrUndefined(o.html),
+        fromProcessStart: inv.fromProcessStart
+      },
+      inv.out
+    ).pipe(
+      Effect.scoped,
+      Effect.asVoid,
+      Effect.catchTag("CheckError", (e) =>
+        Effect.sync(() => {
+          inv.out.stderr.write(`auraio check: ${e.message}\n`)
+          inv.status = 1
+        }))
+    )).pipe(
+      Command.withDescription(
+        "Measure this machine's storage through Node fs/promises, NodeFileSystem and AuraIO, side by side: " +
+          "4 KiB random reads (page cache and O_DIRECT), 128 KiB sequential reads, 4 KiB random writes + fdatasync, " +
+          "readFile and stream. Writes a scratch file and removes it at the end (and on Ctrl-C)."
+      )
     )
+  const auraio = Command.make("auraio", {}, () => Console.log(USAGE)).pipe(
+    Command.withDescription("AuraIO for Effect: self-tuning io_uring file I/O"),
+    Command.withSubcommands([check])
   )
-
-const auraio = Command.make("auraio", {}, () => Console.log(USAGE)).pipe(
-  Command.withDescription("AuraIO for Effect: self-tuning io_uring file I/O"),
-  Command.withSubcommands([check])
-)
+  return Command.run(auraio, { name: "auraio", version: VERSION })
+}
 
 /** @internal */
 export const USAGE = [
@@ -103,8 +105,6 @@ export const USAGE = [
   "  --json             print the result as JSON on stdout",
   "  --html FILE        also write a self-contained HTML report with charts"
 ].join("\n")
-
-const cli = Command.run(auraio, { name: "auraio", version: VERSION })
 
 const redirect = (console: Console.Console, out: Check.Output): Console.Console => {
   const write = (stream: { write: (s: string) => unknown }) => (...args: ReadonlyArray<unknown>) =>
@@ -130,19 +130,18 @@ export const runCli = (
   options: { readonly fromProcessStart?: boolean } = {}
 ): Effect.Effect<number> =>
   Effect.suspend(() => {
-    status = 0
-    output = out
-    fromProcessStart = options.fromProcessStart === true
+    const inv: Invocation = { out, fromProcessStart: options.fromProcessStart === true, status: 0 }
+    const cli = makeCommand(inv)
     // @effect/cli prints help and validation errors through the Console service: point it at `out`.
-    return Console.consoleWith((console) => Console.withConsole(cli(argv), redirect(console, out)))
+    return Console.consoleWith((console) => Console.withConsole(cli(argv), redirect(console, out))).pipe(
+      Effect.catchIf(ValidationError.isValidationError, () =>
+        Effect.sync(() => {
+          out.stderr.write(`\n${USAGE}\n`)
+          inv.status = 2
+        })),
+      Effect.map(() => inv.status)
+    )
   }).pipe(
-    Effect.as(undefined),
-    Effect.catchIf(ValidationError.isValidationError, () =>
-      Effect.sync(() => {
-        out.stderr.write(`\n${USAGE}\n`)
-        status = 2
-      })),
-    Effect.map(() => status),
     Effect.provide(NodeContext.layer),
     // A defect is a bug here: say so plainly rather than dump a fiber trace at a user.
     Effect.catchAllDefect((d) =>
