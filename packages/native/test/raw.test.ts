@@ -158,6 +158,38 @@ describe("batching", () => {
     }
   })
 
+  it("sqpoll: the kernel thread picks SQEs up, enters only to wake it", async () => {
+    const p = fileWith(dir, "sq.bin", pattern(1 << 20))
+    const fd = fs.openSync(p, "r")
+    let e
+    try {
+      e = openEngine({ rings: 1, sqpoll: true })
+    } catch (err) {
+      console.log(`skipped: SQPOLL is not available here (${(err as Error).message})`)
+      fs.closeSync(fd)
+      return
+    }
+    try {
+      const total = 2000
+      let done = 0
+      await new Promise<void>((resolve) => {
+        const go = (i: number): void => {
+          e.raw.read(fd, new Uint8Array(4096), 4096, (i % 256) * 4096, (r) => {
+            expect(r).toBe(4096)
+            if (++done === total) resolve()
+            else if (i + 32 < total) go(i + 32)
+          })
+        }
+        for (let i = 0; i < 32; i++) go(i)
+      })
+      expect(e.counters[Counter.Completed]).toBe(total)
+      expect(e.counters[Counter.Enters]! / total).toBeLessThan(0.05)
+    } finally {
+      await e.close()
+      fs.closeSync(fd)
+    }
+  })
+
   it("readBatch: one call, N reads, cb(index, result)", async () => {
     const data = pattern(64 * 1024, 3)
     const p = fileWith(dir, "rb.bin", data)
