@@ -286,9 +286,16 @@ const rows: ReadonlyArray<Row> = [
     limit: 40
   },
   {
-    name: "a re-probe that gains nothing returns to the held limit",
+    name: "a re-probe holds its first step for three windows before judging it",
     from: { phase: "probe", limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 41_000 }] },
-    ticks: [{ completions: 1000 }],
+    ticks: times(2, { completions: 1000 }),
+    phase: "probe",
+    limit: 45
+  },
+  {
+    name: "a re-probe that gains nothing (three-window mean) returns to the held limit",
+    from: { phase: "probe", limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 41_000 }] },
+    ticks: times(3, { completions: 1000 }),
     phase: "settled",
     limit: 40
   },

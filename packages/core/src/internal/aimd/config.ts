@@ -34,6 +34,8 @@ export interface AimdTuning {
   readonly gainFloor: number
   /** Hold time in `settled` before an upward re-probe. */
   readonly settleMs: number
+  /** Windows a re-probe's first step is held for before its mean throughput is judged. */
+  readonly reprobeWindows: number
   /** Period of the baseline re-measurement while engaged. */
   readonly rebaselineMs: number
   /** Relative upward drift of the baseline per second, so a lucky minimum does not stick. */
@@ -93,6 +95,7 @@ export const defaultTuning: AimdTuning = {
   minGain: 0,
   gainFloor: 16,
   settleMs: 1000,
+  reprobeWindows: 3,
   rebaselineMs: 10_000,
   baselineDecayPerSec: 0.02,
   idleMs: 1000,

@@ -494,6 +494,9 @@ const decide = (
       }
       const point: ProbePoint = { limit: state.limit, throughput: w.throughput }
       const knee = kneeCheck(config, state, point)
+      if (knee !== undefined && "hold" in knee) {
+        return result({ ...state, appLimitedMs: 0, history: [...state.history, point] })
+      }
       if (knee !== undefined) return enterSettled(config, state, knee.settleAt, knee.reason)
       if (state.limit >= config.maxInFlight) return enterSettled(config, state, state.limit, "at maxInFlight")
       const history = state.history.length >= 32 ? [state.history[0]!, ...state.history.slice(2)] : state.history
@@ -563,15 +566,19 @@ const kneeCheck = (
   config: AimdConfig,
   state: AimdState,
   point: ProbePoint
-): { readonly settleAt: number; readonly reason: string } | undefined => {
+): { readonly settleAt: number; readonly reason: string } | { readonly hold: true } | undefined => {
   if (state.reprobeFrom > 0) {
     const first = state.history[0]
     // Below gainFloor one step's gain drowns in noise: climb, and let breaches or the halves test stop it.
     if (first === undefined || first.limit >= point.limit || first.limit < config.gainFloor) return undefined
+    // The step is held for `reprobeWindows` windows and judged on their mean: one window is noise.
+    const same = state.history.filter((p) => p.limit === point.limit)
+    if (same.length + 1 < config.reprobeWindows) return { hold: true }
+    const mean = (same.reduce((a, p) => a + p.throughput, 0) + point.throughput) / (same.length + 1)
     // Below the knee one step (+12.5 %) buys nearly as much throughput; ask for half of it, so a
-    // re-probe from the knee returns at once instead of climbing on a tie.
+    // re-probe from the knee returns instead of climbing on a tie.
     const needed = Math.max(config.minGain, ((point.limit / first.limit) - 1) / 2)
-    return point.throughput < first.throughput * (1 + needed)
+    return mean < first.throughput * (1 + needed)
       ? { settleAt: state.reprobeFrom, reason: `re-probe ${first.limit}→${point.limit} in flight gained too little` }
       : undefined
   }
