@@ -40,12 +40,19 @@ const W = 640
 const H = 220
 const M = { l: 64, r: 12, t: 12, b: 28 }
 
-const chart = (title: string, kind: string, series: ReadonlyArray<Series>, fmt: (v: number) => string): string => {
+const chart = (
+  title: string,
+  kind: string,
+  series: ReadonlyArray<Series>,
+  fmt: (v: number) => string,
+  xEnd: number
+): string => {
   const all = series.flatMap((s) => s.segments.flat())
   if (all.length === 0) {
     return `<figure class="chart-box"><figcaption>${esc(title)}</figcaption><p class="empty">no samples</p></figure>`
   }
-  const xMax = niceMax(Math.max(...all.map((p) => p[0])))
+  // One time axis for every chart of a workload, so a limit change lines up with its IOPS and p99.
+  const xMax = niceMax(Math.max(xEnd, ...all.map((p) => p[0])))
   const yMax = niceMax(Math.max(...all.map((p) => p[1])) * 1.05)
   const x = (v: number) => M.l + (v / xMax) * (W - M.l - M.r)
   const y = (v: number) => H - M.b - (v / yMax) * (H - M.t - M.b)
@@ -127,13 +134,14 @@ const table = (w: WorkloadResult): string => {
 
 const section = (w: WorkloadResult): string => {
   const limits = limitSeries(w.peers)
+  const xEnd = Math.max(0, ...w.peers.flatMap((p) => p.timeline.map((s) => s.t)))
   return `<section class="workload" id="${w.id}"><h2>${esc(w.title)} <small>${w.concurrency} in flight</small></h2>` +
     table(w) +
     `<div class="charts">` +
-    chart("IOPS over time", "iops", peerSeries(w.peers, (s) => s.iops), (v) => formatCount(v)) +
-    chart("p99 latency over time", "latency", peerSeries(w.peers, (s) => s.p99Us), formatMicros) +
+    chart("IOPS over time", "iops", peerSeries(w.peers, (s) => s.iops), (v) => formatCount(v), xEnd) +
+    chart("p99 latency over time", "latency", peerSeries(w.peers, (s) => s.p99Us), formatMicros, xEnd) +
     (limits.length > 0
-      ? chart("In-flight limit per ring (AIMD) over time", "limit", limits, (v) => String(Math.round(v)))
+      ? chart("In-flight limit per ring (AIMD) over time", "limit", limits, (v) => String(Math.round(v)), xEnd)
       : `<figure class="chart-box"><figcaption>In-flight limit per ring</figcaption><p class="empty">no AuraIO engine run in this workload</p></figure>`) +
     `</div></section>`
 }
