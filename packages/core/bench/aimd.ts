@@ -510,19 +510,47 @@ const main = async () => {
   console.log(`file ${file} (${fsTypeOf(dir)}), O_DIRECT, rounds ${ROUNDS}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`)
   ensureFile(file, FILE_SIZE)
   let best: number | undefined
+  // One Markdown table at the end, for `pnpm bench` (scripts/bench) to pick up.
+  const rows: Array<ReadonlyArray<string>> = []
+  const yes = (b: boolean) => (b ? "met" : "not met")
   if (ONLY.has("knee")) {
     console.log("\n== knee")
-    best = (await knee(file)).best.iops
+    const r = await knee(file)
+    best = r.best.iops
+    rows.push([
+      "knee (random 4 KiB)",
+      `${k(r.aimd.iops)} IOPS, p99 ${ms(r.aimd.p99Us)}, reached in ${median(r.conv).toFixed(1)} s`,
+      `best fixed qd${r.best.depth}: ${k(r.best.iops)} IOPS, p99 ${ms(r.best.p99Us)}`,
+      `IOPS ${(r.aimd.iops / r.best.iops).toFixed(2)}×, p99 ${(r.aimd.p99Us / r.best.p99Us).toFixed(2)}×`,
+      yes(r.pass)
+    ])
   }
   if (ONLY.has("noisy")) {
     console.log("\n== noisy neighbour")
-    await noisy(file, dir)
+    const r = await noisy(file, dir)
+    rows.push([
+      `noisy neighbour (target ${TARGET_MS} ms)`,
+      `p99 ${ms(r.aimdDuring)} (neighbour on), ${ms(r.aimdAll)} (2–9 s)`,
+      `fixed qd128: p99 ${ms(r.fixedDuring)}, ${ms(r.fixedAll)}`,
+      `${(r.aimdDuring / r.fixedDuring).toFixed(2)}×, ${(r.aimdAll / r.fixedAll).toFixed(2)}×`,
+      yes(r.pass)
+    ])
   }
   if (ONLY.has("phase")) {
     console.log("\n== phase change")
-    await phase(file, best)
+    const r = await phase(file, best)
+    rows.push([
+      "phase change (seq 128 KiB → random 4 KiB)",
+      `re-converged in ${r.conv.toFixed(2)} s, ${k(r.steady)} IOPS`,
+      best === undefined ? "—" : `best fixed (knee run): ${k(best)} IOPS`,
+      best === undefined ? "—" : `IOPS ${(r.steady / best).toFixed(2)}×`,
+      yes(r.pass)
+    ])
   }
-  console.log(`\nload average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`)
+  console.log(`\nload average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}\n`)
+  console.log("| scenario | AIMD (medians) | peer in the same run | AIMD / peer | criterion |")
+  console.log("|---|---|---|---|---|")
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`)
 }
 
 main().catch((e) => {

@@ -242,6 +242,21 @@ const rows: ReadonlyArray<Row> = [
     limit: 64
   },
   {
+    name: "settled: median inflation at an unchanged depth (a device stall) does not cut depth",
+    from: { phase: "settled", limit: 48, learnedLimit: 48 },
+    ticks: times(3, { p50Us: 2000 }),
+    phase: "settled",
+    limit: 48
+  },
+  {
+    name: "settled: a p99-target verdict over the target does",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 48, learnedLimit: 48 },
+    ticks: times(5, { p99Us: 1500 }),
+    phase: "backoff",
+    limit: [30, 34]
+  },
+  {
     name: "settled: app-limited for idleMs returns to passthrough and keeps the learned limit",
     from: { phase: "settled", limit: 48, learnedLimit: 48 },
     ticks: times(45, { inFlight: 10, queued: 0 }),

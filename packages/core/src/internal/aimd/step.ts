@@ -529,7 +529,12 @@ const decide = (
     }
 
     case "settled": {
-      if (confirmed) return enterBackoff(config, state, decrease(config, state, w), breach.reason)
+      // Settled, the depth has not changed: median inflation now is the device's doing (a stall, a
+      // neighbour), not queueing we added, and cutting depth would not cure it. A lasting change is a
+      // workload shift (below); only the user's p99 target makes the controller give depth away here.
+      if (confirmed && breach.kind === "target") {
+        return enterBackoff(config, state, decrease(config, state, w), breach.reason)
+      }
       if (limited) {
         const idle = state.appLimitedMs + w.ms
         if (idle >= config.idleMs) return enterPassthrough(config, state, state.limit, "app-limited: in-flight < limit/2")
