@@ -435,16 +435,21 @@ void Engine::destroy(int waitMs) {
   if (closed_) return;
   closed_ = true;
   const uint32_t cap = slots_.capacity();
+  // Only SQE-backed ops are waited for: thread-pool requests are the host's to wait for.
+  std::vector<uint32_t> inKernel(rings_.size(), 0);
   for (uint32_t s = 0; s < cap; ++s) {
     Slot& sl = slots_.at(s);
-    if (sl.state == SlotState::InKernel) prepCancel(*rings_[sl.ring], userData(s, sl.gen));
+    if (sl.state == SlotState::InKernel) {
+      prepCancel(*rings_[sl.ring], userData(s, sl.gen));
+      ++inKernel[sl.ring];
+    }
   }
   flushAll();
   // Wait for the kernel to let go of every buffer before the ring (and maybe the JS heap) goes away.
   const uint64_t deadline = nowNs() + static_cast<uint64_t>(waitMs) * 1000000ull;
-  for (auto& rp : rings_) {
-    Ring& r = *rp;
-    while (r.inflight > 0) {
+  for (size_t ri = 0; ri < rings_.size(); ++ri) {
+    Ring& r = *rings_[ri];
+    while (inKernel[ri] > 0) {
       uint64_t now = nowNs();
       if (now >= deadline) break;
       uint64_t left = deadline - now;
@@ -464,6 +469,7 @@ void Engine::destroy(int waitMs) {
         sl.state = SlotState::Done;
         if (sl.op.kind == OpKind::Openat && cqe->res >= 0) ::close(cqe->res);
         r.inflight -= 1;
+        --inKernel[ri];
       }
       io_uring_cq_advance(&r.ring, n);
     }

@@ -36,6 +36,7 @@ struct FallbackWork {
 Host::Host(napi_env env, uv_loop_t* loop) : env_(env), loop_(loop) {}
 
 Host::~Host() {
+  delete orphan_;
   if (counters) counters->unref();
   if (hist) hist->unref();
   if (pairs) pairs->unref();
@@ -191,6 +192,11 @@ void Host::runFallback(uint32_t slot) {
           self->pump();
         } else {
           delete fw;
+          if (self->fallbacks_ == 0 && self->orphan_ != nullptr) {
+            delete self->orphan_;  // no pool thread reads its slots any more
+            self->orphan_ = nullptr;
+          }
+          self->maybeFinishCleanup();
         }
       });
   // Remembered so a cancel can withdraw the request while it still waits in the pool's queue.
@@ -214,12 +220,15 @@ void Host::requestDestroy() {
 void Host::teardown() {
   if (closed_) return;
   closed_ = true;
-  if (engine_) engine_->destroy(2000);
+  if (engine_) {
+    engine_->cancelAll();  // withdraws thread-pool requests that have not started
+    engine_->destroy(2000);
+  }
   // Thread-pool requests still read their slot: keep the engine's memory until the process ends.
   if (fallbacks_ == 0)
     engine_.reset();
   else
-    (void)engine_.release();
+    orphan_ = engine_.release();
   if (dispatch_) napi_delete_reference(env_, dispatch_);
   if (resource_) napi_delete_reference(env_, resource_);
   if (asyncCtx_) napi_async_destroy(env_, asyncCtx_);
@@ -244,13 +253,17 @@ void Host::onClose(uv_handle_t* h) {
   if (--self->closing_ != 0) return;
   if (self->eventfd_ >= 0) ::close(self->eventfd_);
   self->eventfd_ = -1;
-  if (self->runningHook_) {
-    napi_async_cleanup_hook_handle hook = self->runningHook_;
-    self->runningHook_ = nullptr;
-    // The env is going away: nothing in JS can reach this Host any more.
-    delete self;
-    napi_remove_async_cleanup_hook(hook);
-  }
+  self->maybeFinishCleanup();
+}
+
+void Host::maybeFinishCleanup() {
+  // The env is going away; the hook may complete once no handle is closing and no thread-pool request
+  // can still call back into this Host (Node keeps the loop running until then).
+  if (runningHook_ == nullptr || closing_ != 0 || fallbacks_ != 0) return;
+  napi_async_cleanup_hook_handle hook = runningHook_;
+  runningHook_ = nullptr;
+  delete this;
+  napi_remove_async_cleanup_hook(hook);
 }
 
 void Host::onAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
@@ -258,15 +271,8 @@ void Host::onAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   self->inCleanupHook_ = true;
   self->runningHook_ = handle;
   self->hook_ = nullptr;
-  if (!self->closed_) {
-    self->teardown();
-  }
-  if (self->closing_ == 0) {
-    // Handles were already closed by a JS close(): nothing left to wait for.
-    self->runningHook_ = nullptr;
-    delete self;
-    napi_remove_async_cleanup_hook(handle);
-  }
+  if (!self->closed_) self->teardown();
+  self->maybeFinishCleanup();
 }
 
 }  // namespace auraio

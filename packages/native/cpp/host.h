@@ -58,6 +58,7 @@ class Host final : public EngineHost {
   static void onAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg);
   void pump();
   void teardown();
+  void maybeFinishCleanup();
 
   napi_env env_;
   uv_loop_t* loop_;
@@ -75,6 +76,7 @@ class Host final : public EngineHost {
   bool inPump_ = false;
   bool inCleanupHook_ = false;
   uint32_t fallbacks_ = 0;
+  Engine* orphan_ = nullptr;  // engine whose thread-pool requests are still running after teardown
   napi_ref dispatch_ = nullptr;
   napi_value fn_ = nullptr;    // valid during pump()
   napi_value recv_ = nullptr;

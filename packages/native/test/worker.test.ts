@@ -52,6 +52,16 @@ describe("worker_threads", () => {
     expect(await r.exit).toBe(1)
   })
 
+  it("terminating a worker with thread-pool fallbacks in flight waits for them and exits cleanly", async () => {
+    const file = fileWith(dir, "fb.bin", pattern(65536))
+    for (let i = 0; i < 3; i++) {
+      const r = run({ mode: "fallback-burst", file })
+      expect((await r.first)["ready"]).toBe(true)
+      await r.w.terminate()
+      expect(await r.exit).toBe(1)
+    }
+  })
+
   it("an idle engine that was never closed does not keep its worker alive", async () => {
     const r = run({ mode: "idle" })
     expect((await r.first)["ready"]).toBe(true)

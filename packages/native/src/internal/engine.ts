@@ -540,7 +540,7 @@ export const allocAligned = (size: number, alignment = 4096): Uint8Array => {
   if ((alignment & (alignment - 1)) !== 0 || alignment < 8)
     throw V.rangeError("alignment", "a power of two >= 8", alignment)
   const buf = loadAddon().allocAligned(size, alignment)
-  if (buf === null) throw errnoException(-(errnoCode("ENOMEM") ?? 12), "posix_memalign")
+  if (buf === null || buf === undefined) throw errnoException(-(errnoCode("ENOMEM") ?? 12), "posix_memalign")
   return buf
 }
 
