@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { badArgument } from "./errno.js"
+import { show } from "./validate.js"
 
 /** @internal */
 export const MIN_CLASS_SHIFT = 12
@@ -103,7 +104,7 @@ export class BufferPool {
 
   validate(method: string, size: number): BadArgument | undefined {
     if (!Number.isSafeInteger(size) || size <= 0) {
-      return badArgument(method, `size must be a positive integer, got ${size}`)
+      return badArgument(method, `size must be a positive integer, got ${show(size)}`)
     }
     if (size > MAX_BUFFER) return badArgument(method, `size ${size} exceeds the largest class (${MAX_BUFFER})`)
     if ((1 << classOf(size)) > this.capBytes) {

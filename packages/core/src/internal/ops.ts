@@ -16,7 +16,8 @@ import {
   checkMode,
   checkPath,
   normLength,
-  normPosition
+  normPosition,
+  show
 } from "./validate.js"
 
 type Position = AuraEngine.Position
@@ -194,7 +195,7 @@ export const makeOps = (native: Engine, pool: BufferPool): Ops => {
     const bad = checkPath("open", path) ?? (mode === undefined ? undefined : checkMode("open", mode))
     if (bad !== undefined) return Effect.fail(bad)
     const numeric = parseOpenFlag(flags ?? "r")
-    if (numeric === undefined) return Effect.fail(badArgument("open", `unknown open flag ${String(flags)}`))
+    if (numeric === undefined) return Effect.fail(badArgument("open", `unknown open flag ${show(flags)}`))
     return runOp(env, undefined,
       undefined,
       (cb) => raw.openat(AT_FDCWD, path, numeric | O_CLOEXEC, mode ?? 0o666, cb),

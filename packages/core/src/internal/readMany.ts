@@ -8,7 +8,7 @@ import * as Stream from "effect/Stream"
 import type { AuraEngine } from "../AuraEngine.js"
 import type { BufferPool, Slot } from "./bufferPool.js"
 import { badArgument, fromErrno } from "./errno.js"
-import { checkBuffer, checkFd, normLength, normPosition } from "./validate.js"
+import { checkBuffer, checkFd, normLength, normPosition, show } from "./validate.js"
 
 type Raw = Engine["raw"]
 
@@ -209,7 +209,7 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
     if (!("fd" in p)) return Effect.fail(p)
     const window = options?.concurrency ?? defaultWindow()
     if (!Number.isSafeInteger(window) || window < 1) {
-      return Effect.fail(badArgument("readMany", `concurrency must be a positive integer, got ${window}`))
+      return Effect.fail(badArgument("readMany", `concurrency must be a positive integer, got ${show(window)}`))
     }
     const collect = options?.mode === "collect"
     const n = p.len.length
@@ -246,7 +246,7 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
     if (!("fd" in p)) return Stream.fail(p)
     const window = options?.concurrency ?? defaultWindow()
     if (!Number.isSafeInteger(window) || window < 1) {
-      return Stream.fail(badArgument("readManyStream", `concurrency must be a positive integer, got ${window}`))
+      return Stream.fail(badArgument("readManyStream", `concurrency must be a positive integer, got ${show(window)}`))
     }
     const n = p.len.length
     return Stream.fromPull(Effect.suspend(() => {

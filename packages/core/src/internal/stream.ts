@@ -8,7 +8,7 @@ import * as Stream from "effect/Stream"
 import type { AuraEngine } from "../AuraEngine.js"
 import { badArgument, fromErrno } from "./errno.js"
 import type { Tracker } from "./op.js"
-import { checkFd, normLength, normPosition } from "./validate.js"
+import { checkBuffer, checkFd, normLength, normPosition, show } from "./validate.js"
 
 type Raw = Engine["raw"]
 
@@ -23,7 +23,7 @@ interface Pending {
 }
 
 const checkCount = (method: string, what: string, v: number) =>
-  Number.isSafeInteger(v) && v >= 1 ? undefined : badArgument(method, `${what} must be a positive integer, got ${v}`)
+  Number.isSafeInteger(v) && v >= 1 ? undefined : badArgument(method, `${what} must be a positive integer, got ${show(v)}`)
 
 /**
  * A file as ordered chunks with `readAhead` positional reads in flight. A short read is treated as
@@ -163,8 +163,8 @@ export const makeSink = (raw: Raw, tracker?: Tracker) =>
     }
 
     const writeChunk = (buf: Uint8Array, pos: number) => {
-      inFlight++
-      if (tracker !== undefined) tracker.inFlight++
+      // Count only once the submission is accepted: a throwing submit (engine closed) must not leave
+      // a phantom in-flight write that the finalizer would wait for forever.
       const id: number = raw.write(fd, buf, buf.length, pos, (res) => {
         ids.delete(id)
         if (res < 0) {
@@ -179,6 +179,8 @@ export const makeSink = (raw: Raw, tracker?: Tracker) =>
         if (tracker !== undefined) tracker.done(id)
         notify()
       })
+      inFlight++
+      if (tracker !== undefined) tracker.inFlight++
       ids.add(id)
       if (tracker !== undefined) tracker.add(id)
     }
@@ -198,6 +200,9 @@ export const makeSink = (raw: Raw, tracker?: Tracker) =>
       Effect.suspend(() => {
         let eff: Effect.Effect<void, PlatformError> = Effect.void
         for (const buf of chunk) {
+          // Chunks come from arbitrary streams: validate like every other write path.
+          const badBuf = checkBuffer("sink", buf)
+          if (badBuf !== undefined) return Effect.zipRight(eff, Effect.fail(badBuf))
           if (buf.length === 0) continue
           eff = Effect.zipRight(
             eff,

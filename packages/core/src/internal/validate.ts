@@ -8,7 +8,8 @@ const MAX_FD = 0x7fffffff
 
 // Messages name the rejected value; rendering it must never throw (JSON.stringify throws on bigints,
 // String() on null-prototype objects) and a multi-kilobyte path is cut short.
-const show = (v: unknown): string => {
+/** @internal */
+export const show = (v: unknown): string => {
   try {
     if (typeof v === "string") return JSON.stringify(v.length > 120 ? `${v.slice(0, 120)}…` : v)
     if (typeof v === "bigint") return `${v}n`
