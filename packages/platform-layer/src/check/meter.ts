@@ -14,6 +14,10 @@ export class Meter {
   readonly latency = new LatencyHistogram()
   readonly window = new LatencyHistogram()
   stopped = false
+  /** Called from `record` at most once per `sampleEvery` ms: timeline points even when timers starve. */
+  onSample: ((now: number) => void) | undefined = undefined
+  sampleEvery = 250
+  lastSample = performance.now()
 
   constructor(readonly deadline: number) {}
 
@@ -26,11 +30,13 @@ export class Meter {
   }
 
   record(t0: number, bytes: number): void {
-    const us = (performance.now() - t0) * 1000
+    const now = performance.now()
+    const us = (now - t0) * 1000
     this.latency.recordMicros(us)
     this.window.recordMicros(us)
     this.ops++
     this.bytes += bytes
+    if (this.onSample !== undefined && now - this.lastSample >= this.sampleEvery) this.onSample(now)
   }
 }
 

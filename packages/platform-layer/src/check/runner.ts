@@ -105,6 +105,8 @@ export const run = (config: {
     const cells = plan.reduce((n, { runners }) => n + runners.filter(([, r]) => typeof r !== "string").length, 0)
     const perCell = (budget - elapsed() - RESERVE) / Math.max(1, cells)
     const rounds = perCell >= 3 ? 3 : perCell >= 1.2 ? 2 : 1
+    /** The rings as last polled; shared by every run (the engine outlives them). */
+    let rings: ReadonlyArray<RingView> = yield* aura.rings()
     let runsLeft = cells * rounds
     let runsDone = 0
     let overhead = 0
@@ -132,17 +134,21 @@ export const run = (config: {
           const isAura = peer === "aura-engine" || peer === "aura-fs"
           const sampleMs = Math.min(250, Math.max(25, (seconds * 1000) / 20))
           let last = { t: performance.now(), ops: 0, bytes: 0 }
-          const takeSample = Effect.gen(function*() {
-            const now = performance.now()
+          // Sampling is driven from two sides: the meter calls `sampleNow` from inside the peer's loop
+          // once per interval (so a run whose completions keep the event loop busy still gets its
+          // points), and a timer fiber polls the rings' stats and samples when no operation
+          // completed for an interval (a long readFile). The rings' limits cannot change while the
+          // loop is starved — the AIMD fiber runs on the same loop — so the polled copy is current.
+          const sampleNow = (now: number) => {
             const dt = (now - last.t) / 1000
             if (dt <= 0.001) return
-            const rings = yield* aura.rings()
             const iops = (m.ops - last.ops) / dt
             const mbps = (m.bytes - last.bytes) / dt / 1e6
             const p99Us = m.window.percentile(99)
             m.window.reset()
             last = { t: now, ops: m.ops, bytes: m.bytes }
-            const sample: Sample = {
+            m.lastSample = now
+            a.timeline.push({
               t: Number(((now - workloadStart) / 1000).toFixed(3)),
               round: round + 1,
               iops: Math.round(iops),
@@ -151,12 +157,19 @@ export const run = (config: {
               ...(isAura && rings.length > 0
                 ? { limits: rings.map((r) => r.limit), ringP99Us: rings.map((r) => Number(r.p99Us.toFixed(1))) }
                 : {})
-            }
-            a.timeline.push(sample)
+            })
             progress.sample({ ...info, elapsed: elapsed(), iops, p99Us, rings })
-          })
+          }
+          m.sampleEvery = sampleMs
+          m.onSample = sampleNow
+          const poll = Effect.flatMap(aura.rings(), (r) =>
+            Effect.sync(() => {
+              rings = r
+              const now = performance.now()
+              if (now - m.lastSample >= sampleMs) sampleNow(now)
+            }))
           const sampler = yield* Effect.fork(
-            Effect.repeat(Effect.delay(takeSample, Duration.millis(sampleMs)), Schedule.forever)
+            Effect.repeat(Effect.delay(poll, Duration.millis(sampleMs)), Schedule.forever)
           )
           const cpu0 = process.cpuUsage()
           const t0 = performance.now()
@@ -164,9 +177,10 @@ export const run = (config: {
           const wall = (performance.now() - t0) / 1000
           const cpu = process.cpuUsage(cpu0)
           yield* Fiber.interrupt(sampler)
-          // A closing sample covers the tail of the run, so every run has at least one point even when
-          // its operations kept the event loop (and so the sampler's timer) from running.
-          yield* takeSample
+          m.onSample = undefined
+          // A closing sample covers the tail of the run, so every run has at least one point.
+          rings = yield* aura.rings()
+          sampleNow(performance.now())
           if (Exit.isFailure(exit)) {
             // Interruption (Ctrl-C) ends the whole check; any other failure marks just this row.
             if (Exit.isInterrupted(exit)) return yield* Effect.interrupt
