@@ -157,6 +157,13 @@ const rows: ReadonlyArray<Row> = [
     learned: 30
   },
   {
+    name: "probe: latency up while throughput collapsed is a device stall, not our queueing: no backoff",
+    from: { phase: "probe", limit: 40 },
+    ticks: [{ completions: 2000 }, { completions: 200, p50Us: 2000 }, { completions: 200, p50Us: 2000 }],
+    phase: "probe",
+    limit: 45
+  },
+  {
     name: "probe: median inflation over the baseline backs off without a target",
     from: { phase: "probe", limit: 40 },
     ticks: [{ p50Us: 900 }, { p50Us: 900 }],

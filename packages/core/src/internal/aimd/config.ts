@@ -28,7 +28,7 @@ export interface AimdTuning {
   readonly probeGain: number
   /** Probing stops when this factor more depth bought less than `minGain` more throughput. */
   readonly gainSpan: number
-  /** See `gainSpan`. */
+  /** See `gainSpan`; negative: the upper half must be clearly slower (window noise is ±30 %+). */
   readonly minGain: number
   /** No throughput judgement below this depth (the low end of the span): noise dominates there. */
   readonly gainFloor: number
@@ -92,7 +92,7 @@ export const defaultTuning: AimdTuning = {
   backoff: 0.8,
   probeGain: 0.125,
   gainSpan: 2,
-  minGain: 0,
+  minGain: -0.1,
   gainFloor: 16,
   settleMs: 1000,
   reprobeWindows: 3,

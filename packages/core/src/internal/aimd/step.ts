@@ -104,6 +104,8 @@ export interface AimdState {
   readonly reference: WindowStats | undefined
   /** Consecutive settled windows that differ from the reference by `shiftFactor`. */
   readonly shifts: number
+  /** Throughput of recent windows (max, decaying ×0.9 per window), to tell a stall. */
+  readonly recentThroughput: number
   /**
    * Latencies since the last target verdict. A 30 ms window's p99 rests on ~10 samples and swings
    * 5× on a shared disk; the p99 target is judged on ≥ `targetSamples` over ≥ `targetWindowMs`.
@@ -166,6 +168,7 @@ export const initial = (config: AimdConfig): AimdState => ({
   backoffFrom: 0,
   reference: undefined,
   shifts: 0,
+  recentThroughput: 0,
   target: emptyTarget(bucketCount(config)),
   targetP99Us: 0
 })
@@ -232,7 +235,8 @@ const breachOf = (
   config: AimdConfig,
   state: AimdState,
   w: WindowStats,
-  verdict: number | undefined
+  verdict: number | undefined,
+  stall: boolean
 ): Breach | undefined => {
   if (config.p99TargetUs > 0 && verdict !== undefined && verdict > config.p99TargetUs) {
     return {
@@ -241,7 +245,7 @@ const breachOf = (
     }
   }
   const threshold = config.inflation * state.baselineP50Us
-  if (state.baselineP50Us > 0 && w.p50Us > threshold) {
+  if (state.baselineP50Us > 0 && w.p50Us > threshold && !stall) {
     return {
       kind: "inflation",
       reason: `p50 ${fmt(w.p50Us)} over ${config.inflation}× baseline ${fmt(state.baselineP50Us)}`
@@ -441,7 +445,13 @@ const decide = (
   const judged = judgeTarget(config, state, w, histogram)
   state = judged.state
   const verdict = judged.verdict
-  const breach = breachOf(config, state, w, verdict)
+  // Queueing we add raises latency at about the same throughput (Little: X = N / W). Throughput
+  // under half of its recent level is the device stalling (another tenant, the host), which less
+  // depth does not cure: no inflation verdict and no growth then. The recent level decays ×0.9 per
+  // window, so a slowdown that lasts (~7 windows) is judged again.
+  const stall = w.throughput < 0.5 * state.recentThroughput
+  state = { ...state, recentThroughput: Math.max(state.recentThroughput * 0.9, w.throughput) }
+  const breach = breachOf(config, state, w, verdict, stall)
   const breaches = breach === undefined ? 0 : state.breaches + 1
   state = { ...state, breaches }
   // Inflation: two windows in a row (on a shared virtual disk one 30 ms window with a stall is
@@ -483,8 +493,8 @@ const decide = (
         const to = Math.max(state.reprobeFloor, decrease(config, state, w))
         return enterBackoff(config, state, Math.min(to, state.limit), breach.reason)
       }
-      // An unconfirmed breach: do not add depth until the next window says whether it was noise.
-      if (breach !== undefined) return result(state)
+      // An unconfirmed breach, or a stall: do not add depth until a window says more.
+      if (breach !== undefined || stall) return result(state)
       if (limited) {
         const idle = state.appLimitedMs + w.ms
         if (idle >= config.idleMs) {
