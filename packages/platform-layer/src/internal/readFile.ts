@@ -3,11 +3,13 @@ import type * as PlatformError from "@effect/platform/Error"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import type { Allocator } from "./alloc.js"
-import { relabel } from "./errors.js"
+import { relabel, systemError } from "./errors.js"
 import { withFd } from "./fd.js"
 
 // Node's own step for files whose size statx cannot tell (procfs, FIFOs, devices).
 const UNKNOWN_SIZE_CHUNK = 64 * 1024
+// Node's kIoMaxLength: readFile refuses larger files (ERR_FS_FILE_TOO_LARGE).
+const MAX_LENGTH = 2 ** 31 - 1
 
 /**
  * One open, one statx on the fd, then a read sized to the file into a buffer from `alloc`, looping
@@ -44,6 +46,11 @@ export const makeReadFile = (engine: AuraEngine.Service, alloc: Allocator) => {
   const contents = (fd: number) =>
     Effect.flatMap(engine.stat(fd), (info: FileSystem.File.Info) => {
       const size = Number(info.size)
+      if (size > MAX_LENGTH) {
+        return Effect.fail(
+          systemError("Unknown", "readFile", fd, "read", `File size (${size}) is greater than 2 GiB`)
+        )
+      }
       return info.type === "File" && size > 0 ? sized(fd, size) : unsized(fd)
     })
 
