@@ -33,7 +33,7 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined
 }
 const ROUNDS = Number(arg("rounds") ?? 3)
-const TARGET_MS = Number(arg("target-ms") ?? 10)
+const TARGET_MS = Number(arg("target-ms") ?? 20)
 const DEPTHS = (arg("depths") ?? "1,16,32,64,128,256").split(",").map(Number)
 const ONLY = new Set((arg("only") ?? "knee,noisy,phase").split(","))
 const FILE_SIZE = 1024 * 1024 * 1024

@@ -194,7 +194,7 @@ const rows: ReadonlyArray<Row> = [
     limit: 8
   },
   {
-    name: "probe: twice the depth without more throughput (two-window means) settles at the best point",
+    name: "probe: the upper half of a 2× depth span clearly slower (means) settles at the lower half's best",
     from: {
       phase: "probe",
       limit: 60,
@@ -202,7 +202,7 @@ const rows: ReadonlyArray<Row> = [
         { limit: 30, throughput: 95_000 },
         { limit: 34, throughput: 105_000 },
         { limit: 41, throughput: 120_000 },
-        { limit: 53, throughput: 94_000 }
+        { limit: 53, throughput: 80_000 }
       ]
     },
     ticks: [{ completions: 2500 }],
@@ -329,7 +329,7 @@ const rows: ReadonlyArray<Row> = [
       learnedLimit: 16,
       reference: { ms: 25, completions: 100, throughput: 4000, p50Us: 2000, p99Us: 3000, inFlight: 16, queued: 50 }
     },
-    ticks: times(5, { completions: 5000, p50Us: 80 }),
+    ticks: times(8, { completions: 5000, p50Us: 80 }),
     phase: "baseline",
     limit: 1
   }

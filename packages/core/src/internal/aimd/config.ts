@@ -92,7 +92,7 @@ export const defaultTuning: AimdTuning = {
   backoff: 0.8,
   probeGain: 0.125,
   gainSpan: 2,
-  minGain: -0.1,
+  minGain: -0.25,
   gainFloor: 16,
   settleMs: 1000,
   reprobeWindows: 3,
@@ -100,7 +100,7 @@ export const defaultTuning: AimdTuning = {
   baselineDecayPerSec: 0.02,
   idleMs: 1000,
   shiftFactor: 3,
-  shiftWindows: 5,
+  shiftWindows: 8,
   targetWindowMs: 150,
   targetSamples: 1000
 }
