@@ -81,6 +81,13 @@ class Engine {
   // kernel no longer touches JS memory), then tears the rings down.
   void destroy(int waitMs);
   bool pumping() const { return pumping_; }
+  // SQEs prepared but not yet handed to the kernel (not ops merely in flight).
+  bool hasUnsubmitted() const {
+    if (closed_) return false;
+    for (auto& r : rings_)
+      if (r->pending != 0) return true;
+    return false;
+  }
   // Anything that a pump would submit, reap or deliver.
   bool hasWork() const {
     if (closed_) return false;

@@ -116,6 +116,9 @@ void Host::pump() {
     napi_close_callback_scope(env_, cs);
     if (!engine_->hasWork()) break;
   }
+  // Ops submitted by the last pass's microtasks are still unsubmitted: without a signal the loop could
+  // block in poll with nothing in the kernel to wake it (a sequential read chain stalled every 8 ops).
+  if (!closed_ && !destroyPending_ && engine_->hasUnsubmitted()) wake();
   inPump_ = false;
   napi_close_handle_scope(env_, hs);
   if (destroyPending_) {
