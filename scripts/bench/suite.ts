@@ -104,7 +104,7 @@ const fromMedians = (json: unknown): Pick<BenchResult, "columns" | "rows" | "not
     ]),
     notes: [
       ...(typeof summary.rounds === "number" ? [`medians over ${summary.rounds} round(s)`] : []),
-      ...(summary.ratios ? Object.entries(summary.ratios).map(([k, v]) => `${k}: ${v}`) : [])
+      ...(summary.ratios ? Object.entries(summary.ratios).map(([k, v]) => `${k}: ${Number(v.toFixed(3))}`) : [])
     ]
   }
 }
@@ -189,12 +189,20 @@ export const updatePerformanceDoc = (doc: string, section: string): string => {
 /** The generated section: when and where it ran, then each script's table. */
 export const renderSection = (
   results: ReadonlyArray<BenchResult>,
-  host: { readonly date: string; readonly kernel: string; readonly cpus: number; readonly node: string; readonly quick: boolean }
+  host: {
+    readonly date: string
+    readonly kernel: string
+    readonly cpus: number
+    readonly node: string
+    readonly quick: boolean
+    readonly loadAverage?: readonly [number, number]
+  }
 ): string =>
   [
     `## Benchmark suite results (\`pnpm bench\`)`,
     "",
     `Last run ${host.date} · Linux ${host.kernel} · ${host.cpus} CPUs · Node ${host.node}` +
+    (host.loadAverage ? ` · load average ${host.loadAverage[0]} at start, ${host.loadAverage[1]} at end` : "") +
     (host.quick ? " · **quick smoke run (`pnpm bench --quick`): one short round, not for comparison**" : ""),
     "",
     ...results.map(renderResult)
