@@ -446,10 +446,10 @@ const decide = (
   state = judged.state
   const verdict = judged.verdict
   // Queueing we add raises latency at about the same throughput (Little: X = N / W). Throughput
-  // under half of its recent level is the device stalling (another tenant, the host), which less
-  // depth does not cure: no inflation verdict and no growth then. The recent level decays ×0.9 per
-  // window, so a slowdown that lasts (~7 windows) is judged again.
-  const stall = w.throughput < 0.5 * state.recentThroughput
+  // under a third of its recent level is the device stalling (another tenant, the host), which less
+  // depth does not cure: no inflation verdict and no growth then. (Half was too eager: windows swing
+  // ±50 % here.) The recent level decays ×0.9 per window, so a lasting slowdown is judged again.
+  const stall = w.throughput < state.recentThroughput / 3
   state = { ...state, recentThroughput: Math.max(state.recentThroughput * 0.9, w.throughput) }
   const breach = breachOf(config, state, w, verdict, stall)
   const breaches = breach === undefined ? 0 : state.breaches + 1
