@@ -82,9 +82,11 @@ export const makeCopyFile = (engine: AuraEngine.Service, tuning: CopyTuning) => 
     withFd(engine, from, "r", undefined, (src) =>
       Effect.flatMap(engine.stat(src), (info) => {
         if (info.type === "Directory") {
-          return Effect.fail(
-            systemError("BadResource", "copyFile", from, "copyfile", `EISDIR: illegal operation on a directory, copyfile '${from}' -> '${to}'`)
-          )
+          const eisdir = systemError("BadResource", "copyFile", from, "copyfile", `EISDIR: illegal operation on a directory, copyfile '${from}' -> '${to}'`)
+          // libuv opens the destination before it notices the source is a directory, so a destination
+          // whose parent is missing is reported as NotFound (found by the differential property test).
+          return Effect.flatMap(Effect.either(engine.stat(Path.dirname(to))), (parent) =>
+            Effect.fail(Either.isLeft(parent) && errnoCode(parent.left) === "ENOENT" ? parent.left : eisdir))
         }
         const mode = info.mode & 0o7777
         return withFd(engine, to, O_WRONLY | O_CREAT, mode, (dst) =>
@@ -121,8 +123,11 @@ export const makeCopy = (
   const force = options?.overwrite ?? false
   const body = Effect.gen(function*() {
     const src = yield* Effect.either(lstat(from))
+    // Bad input (a path that is not a string, …) is a typed error here; fs.cp would throw.
+    if (Either.isLeft(src) && src.left._tag === "BadArgument") return yield* Effect.fail(src.left)
     if (Either.isLeft(src) || src.right.type !== "File") return yield* viaNode
     const dst = yield* Effect.either(lstat(to))
+    if (Either.isLeft(dst) && dst.left._tag === "BadArgument") return yield* Effect.fail(dst.left)
     if (Either.isLeft(dst)) {
       if (errnoCode(dst.left) !== "ENOENT") return yield* viaNode
       // fs.cp creates missing parent directories.

@@ -40,6 +40,8 @@ export const makeSink = (engine: AuraEngine.Service, writeBehind: number) =>
     const write = (chunk: Uint8Array): Effect.Effect<void, PlatformError.PlatformError> =>
       Effect.suspend(() => {
         if (unseekable) return Effect.fail(espipe("writeAll", fd, "write"))
+        // A plain-JS producer can emit anything; NodeFileSystem answers a non-buffer with BadArgument.
+        if (!(chunk instanceof Uint8Array)) return Effect.fail(badArgument("writeAll", "chunk must be a Uint8Array"))
         if (chunk.length === 0) {
           // NodeFileSystem's writeAll treats a 0-byte write as WriteZero, even for an empty chunk.
           return Effect.fail(

@@ -36,13 +36,21 @@ export const makeStream = (engine: AuraEngine.Service, defaultReadAhead: number)
     if (isUnseekable(info.type)) return Stream.fail(espipe("readAlloc", fd, "read"))
     const bytesToRead = options?.bytesToRead !== undefined ? Number(options.bytesToRead) : undefined
     if (bytesToRead !== undefined && bytesToRead <= 0) return Stream.empty
+    // NodeFileSystem seeks only for a truthy offset, so 0 and NaN read from the start; any other
+    // number that is not an integer goes to the engine, which answers BadArgument (FileSystem.Size
+    // would throw a defect).
+    const offset = !options?.offset
+      ? 0
+      : typeof options.offset === "number" && !Number.isSafeInteger(options.offset)
+      ? options.offset
+      : FileSystem.Size(options.offset)
     const chunkSize = Number(options?.chunkSize !== undefined ? FileSystem.Size(options.chunkSize) : DEFAULT_CHUNK)
     // Reads are several chunks long (fewer ops, fewer allocations); each is cut into chunkSize views,
     // so the chunks seen are exactly NodeFileSystem's.
     const perRead = Math.max(1, Math.floor(READ_SIZE / chunkSize))
     const chunks = engine.stream(fd, {
       chunkSize: chunkSize * perRead,
-      offset: options?.offset !== undefined ? FileSystem.Size(options.offset) : 0,
+      offset,
       length: bytesToRead,
       readAhead: Math.max(1, options?.bufferSize ?? defaultReadAhead)
     })

@@ -5,7 +5,7 @@ import * as Crypto from "node:crypto"
 import * as Path from "node:path"
 import type { Allocator } from "./alloc.js"
 import { makeCopy, makeCopyFile } from "./copy.js"
-import { errnoCode, relabel, systemError } from "./errors.js"
+import { badArgument, errnoCode, relabel, systemError } from "./errors.js"
 import { AuraFile } from "./file.js"
 import { withFd } from "./fd.js"
 import { makeReadFile } from "./readFile.js"
@@ -115,7 +115,10 @@ export const make = (engine: AuraEngine.Service, node: FileSystem.FileSystem, tu
     readDirectory: node.readDirectory,
     readFile: makeReadFile(engine, tuning.alloc),
     readLink: node.readLink,
-    realPath: node.realPath,
+    // NodeFileSystem.realPath on a non-string throws from inside its fs callback (its SystemError schema
+    // rejects the path value): an uncaught exception, not a failure. Reject such paths up front.
+    realPath: (path) =>
+      typeof path === "string" ? node.realPath(path) : Effect.fail(badArgument("realPath", "path must be a string")),
     remove,
     rename: (from, to) => Effect.mapError(engine.rename(from, to), relabel("rename", from)),
     stat: (path) => Effect.mapError(engine.stat(path), relabel("stat", path)),

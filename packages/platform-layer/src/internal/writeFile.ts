@@ -20,6 +20,7 @@ const { O_TRUNC, O_APPEND } = NFS.constants
 export const makeWriteFile = (engine: AuraEngine.Service) =>
 (path: string, data: Uint8Array, options?: FileSystem.WriteFileOptions) =>
   Effect.suspend(() => {
+    if (!(data instanceof Uint8Array)) return Effect.fail(badArgument("writeFile", "data must be a Uint8Array"))
     const parsed = AuraEngine.parseOpenFlag(options?.flag ?? "w")
     if (parsed === undefined) return Effect.fail(badArgument("writeFile", `invalid flag: ${options?.flag}`))
     const truncating = (parsed & O_TRUNC) !== 0
