@@ -12,6 +12,8 @@
  *   fio-default fio --iodepth=32 with fio's default batching (one enter per I/O)
  *   fio-qd1    fio --iodepth=1 (lat percentiles)
  *   raw-qd1    engine.raw.read, one op at a time; latency measured in JS around each op
+ *   c-qd1      bench/qd1-baseline.c: the same ring setup driven from C (kernel share of the qd1 latency);
+ *              compiled on first use with cc, skipped when no compiler is around
  */
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -254,6 +256,19 @@ const rawQd1 = async (): Promise<Result> => {
   }
 }
 
+const cBaseline = (): Result => {
+  const src = new URL("./qd1-baseline.c", import.meta.url).pathname
+  const bin = path.join(path.dirname(FILE), "qd1-baseline")
+  if (!fs.existsSync(bin) || fs.statSync(bin).mtimeMs < fs.statSync(src).mtimeMs) {
+    const cc = spawnSync("cc", ["-O2", "-o", bin, src, "-luring"], { encoding: "utf8" })
+    if (cc.status !== 0) throw new Error(`cannot build the C baseline: ${cc.stderr || cc.error?.message}`)
+  }
+  const r = spawnSync(bin, [FILE, String(RUNTIME)], { encoding: "utf8" })
+  if (r.status !== 0) throw new Error(`C baseline failed (${r.status}): ${r.stderr}`)
+  const j = JSON.parse(r.stdout) as { iops: number; p50us: number; p99us: number }
+  return { iops: j.iops, p50us: j.p50us, p99us: j.p99us }
+}
+
 const median = (xs: ReadonlyArray<number>) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
@@ -267,7 +282,8 @@ const main = async () => {
     "raw-qd32": rawQd32,
     "fio-default": () => fio(32, false),
     "fio-qd1": () => fio(1),
-    "raw-qd1": rawQd1
+    "raw-qd1": rawQd1,
+    "c-qd1": cBaseline
   }
   const only = process.env["CASES"]?.split(",")
   if (only) for (const k of Object.keys(cases)) if (!only.includes(k)) delete cases[k]
