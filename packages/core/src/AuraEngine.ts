@@ -122,7 +122,10 @@ export declare namespace AuraEngine {
     readonly iowqMaxWorkers?: number | undefined
     /** Attach to the process-wide rings shared with `worker_threads`. */
     readonly shared?: boolean | undefined
-    /** Register the pool's buffers as fixed buffers when the native engine supports it (default false). */
+    /**
+     * Reserved: registering the pool's buffers as io_uring fixed buffers is not implemented yet (the
+     * native `registerBuffers`/`readFixed` arrived late in 0.1.0). Accepted and ignored.
+     */
     readonly registeredBuffers?: boolean | undefined
     /** Byte cap of the buffer pool (default 256 MiB). */
     readonly poolCapBytes?: number | undefined
