@@ -304,6 +304,7 @@ napi_value ReadBatch(napi_env env, napi_callback_info info) {
   const auto* poss = static_cast<const double*>(bytes(env, c.argv[4]));
   const uint32_t count = u32(env, c.argv[5]);
   auto* ids = static_cast<double*>(bytes(env, c.argv[6]));
+  en->beginBatch();
   for (uint32_t i = 0; i < count; ++i) {
     int64_t s = en->allocSlot();
     if (s < 0) {
@@ -318,6 +319,7 @@ napi_value ReadBatch(napi_env env, napi_callback_info info) {
     op.off = poss[i] < 0 ? UINT64_MAX : static_cast<uint64_t>(poss[i]);
     ids[i] = en->start(static_cast<uint32_t>(s));
   }
+  en->endBatch();
   return num(env, count);
 }
 

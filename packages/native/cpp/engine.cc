@@ -136,7 +136,7 @@ void Engine::issue(uint32_t s, Ring& r) {
       return;
     }
   }
-  const uint64_t t = nowNs();
+  const uint64_t t = callNs_ != 0 ? callNs_ : nowNs();
   for (int32_t c = static_cast<int32_t>(s); c >= 0;) {
     Slot& x = slots_.at(c);
     io_uring_sqe* q = io_uring_get_sqe(&r.ring);

@@ -11,6 +11,8 @@
 
 namespace auraio {
 
+uint64_t nowNs();
+
 class EngineHost {
  public:
   virtual ~EngineHost() = default;
@@ -60,6 +62,9 @@ class Engine {
   // Makes `member` run after `head` in the same linked chain (IOSQE_IO_LINK); call before start(head).
   void link(uint32_t head, uint32_t member);
   void release(uint32_t s) { slots_.release(s); }
+  // One native call that prepares many ops (readBatch) stamps them all with one clock read.
+  void beginBatch() { callNs_ = nowNs(); }
+  void endBatch() { callNs_ = 0; }
 
   void cancel(double id);
   void cancelAll();
@@ -124,6 +129,7 @@ class Engine {
   bool pumping_ = false;
   bool roundOpen_ = false;
   int rounds_ = 0;
+  uint64_t callNs_ = 0;
   bool closed_ = false;
   unsigned submitBatch_ = 32;
   uint64_t active_ = 0;  // JS-visible ops not yet delivered
