@@ -69,14 +69,14 @@ interface Row {
 const rows: ReadonlyArray<Row> = [
   {
     name: "a thin tick decides nothing (minimum samples per decision)",
-    from: { phase: "probe", limit: 16 },
+    from: { phase: "probe", learnedLimit: 40, limit: 16 },
     ticks: [{ completions: 150, ms: 30 }],
     phase: "probe",
     limit: 16
   },
   {
     name: "ticks accumulate into one window once enough completions arrived",
-    from: { phase: "probe", limit: 16 },
+    from: { phase: "probe", learnedLimit: 40, limit: 16 },
     ticks: [{ completions: 150, ms: 15 }, { completions: 150, ms: 15 }],
     phase: "probe",
     limit: 18
@@ -104,21 +104,28 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     name: "probe: additive increase of max(1, limit/8)",
-    from: { phase: "probe", limit: 40 },
+    from: { phase: "probe", learnedLimit: 40, limit: 40 },
     ticks: [{}],
     phase: "probe",
     limit: 45
   },
   {
+    name: "probe: the first climb (nothing learned yet) steps +25 %",
+    from: { phase: "probe", limit: 40 },
+    ticks: [{}],
+    phase: "probe",
+    limit: 50
+  },
+  {
     name: "probe: +1 at small depths",
-    from: { phase: "probe", limit: 4 },
+    from: { phase: "probe", learnedLimit: 40, limit: 4 },
     ticks: [{}, {}],
     phase: "probe",
     limit: 6
   },
   {
     name: "probe: no growth while in-flight < limit/2 and nothing queued",
-    from: { phase: "probe", limit: 40 },
+    from: { phase: "probe", learnedLimit: 40, limit: 40 },
     ticks: times(5, { inFlight: 12, queued: 0 }),
     phase: "probe",
     limit: 40
@@ -126,7 +133,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "probe: one 35 ms window's p99 over the target is no verdict (too few samples)",
     options: { p99Target: "1 millis" },
-    from: { phase: "probe", limit: 40 },
+    from: { phase: "probe", learnedLimit: 40, limit: 40 },
     ticks: [{ p99Us: 1500 }],
     phase: "probe",
     limit: 45
@@ -134,7 +141,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "probe: a target verdict (≥ 1000 completions, ≥ 150 ms) over the target backs off in proportion",
     options: { p99Target: "1 millis" },
-    from: { phase: "probe", limit: 40 },
+    from: { phase: "probe", learnedLimit: 40, limit: 40 },
     ticks: times(5, { p99Us: 1500 }),
     phase: "backoff",
     limit: [42, 48]
@@ -158,14 +165,14 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     name: "probe: latency up while throughput collapsed is a device stall, not our queueing: no backoff",
-    from: { phase: "probe", limit: 40 },
+    from: { phase: "probe", learnedLimit: 40, limit: 40 },
     ticks: [{ completions: 2000 }, { completions: 200, p50Us: 2000 }, { completions: 200, p50Us: 2000 }],
     phase: "probe",
     limit: 45
   },
   {
     name: "probe: median inflation over the baseline backs off without a target",
-    from: { phase: "probe", limit: 40 },
+    from: { phase: "probe", learnedLimit: 40, limit: 40 },
     ticks: [{ p50Us: 900 }, { p50Us: 900 }],
     phase: "backoff",
     limit: 32
@@ -212,15 +219,16 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     name: "probe: no throughput judgement below gainFloor, where one window is mostly noise",
-    from: { phase: "probe", limit: 24, history: [{ limit: 12, throughput: 50_000 }] },
+    from: { phase: "probe", learnedLimit: 40, limit: 24, history: [{ limit: 12, throughput: 50_000 }] },
     ticks: [{ completions: 500 }],
     phase: "probe",
     limit: 27
   },
   {
-    name: "probe: a noisy single window does not stop the probe when the two-window mean gained",
+    name: "probe: a noisy single window does not stop the probe when the halves' means gained",
     from: {
       phase: "probe",
+      learnedLimit: 40,
       limit: 40,
       history: [{ limit: 20, throughput: 40_000 }, { limit: 23, throughput: 46_000 }, { limit: 35, throughput: 80_000 }]
     },
@@ -243,7 +251,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "probe: stops growing at maxInFlight",
     options: { maxInFlight: 64 },
-    from: { phase: "probe", limit: 64 },
+    from: { phase: "probe", learnedLimit: 40, limit: 64 },
     ticks: [{}],
     phase: "settled",
     limit: 64
@@ -302,21 +310,21 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "a re-probe that breaches never backs off below the limit it started from",
     options: { p99Target: "1 millis" },
-    from: { phase: "probe", limit: 45, reprobeFrom: 40, reprobeFloor: 40, history: [{ limit: 40, throughput: 10_000 }] },
+    from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, reprobeFloor: 40, history: [{ limit: 40, throughput: 10_000 }] },
     ticks: times(5, { p99Us: 2500 }),
     phase: "backoff",
     limit: 40
   },
   {
     name: "a re-probe holds its first step for three windows before judging it",
-    from: { phase: "probe", limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 41_000 }] },
+    from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 41_000 }] },
     ticks: times(2, { completions: 1000 }),
     phase: "probe",
     limit: 45
   },
   {
     name: "a re-probe that gains nothing (three-window mean) returns to the held limit",
-    from: { phase: "probe", limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 41_000 }] },
+    from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 41_000 }] },
     ticks: times(3, { completions: 1000 }),
     phase: "settled",
     limit: 40

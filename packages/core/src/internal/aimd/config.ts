@@ -26,6 +26,8 @@ export interface AimdTuning {
   readonly backoff: number
   /** Additive increase per probe window, as a fraction of the limit (at least 1). */
   readonly probeGain: number
+  /** The same, while nothing has been learned yet (the first climb from `startDepth`). */
+  readonly startGain: number
   /** Probing stops when this factor more depth bought less than `minGain` more throughput. */
   readonly gainSpan: number
   /** See `gainSpan`; negative: the upper half must be clearly slower (window noise is ±30 %+). */
@@ -91,6 +93,7 @@ export const defaultTuning: AimdTuning = {
   inflation: 8,
   backoff: 0.8,
   probeGain: 0.125,
+  startGain: 0.25,
   gainSpan: 2,
   minGain: -0.25,
   gainFloor: 16,

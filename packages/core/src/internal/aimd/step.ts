@@ -211,8 +211,8 @@ const appLimited = (state: AimdState, w: WindowStats): boolean =>
   w.queued < 0.5 && w.inFlight < state.limit / 2
 
 /** Step ∝ limit: +1 at small depths, +12.5 % at large ones, so 4 → 48 takes ~17 windows. */
-const increase = (config: AimdConfig, limit: number): number =>
-  clamp(config, limit + Math.max(1, Math.ceil(limit * config.probeGain)))
+const increase = (config: AimdConfig, limit: number, gain: number = config.probeGain): number =>
+  clamp(config, limit + Math.max(1, Math.ceil(limit * gain)))
 
 /**
  * Decrease from what is really in flight: ×0.8 of an unused limit of 256 would change nothing. A
@@ -514,7 +514,8 @@ const decide = (
         ...state,
         appLimitedMs: 0,
         history: [...history, point],
-        limit: increase(config, state.limit),
+        // Nothing learned yet: a first probe climbs twice as fast (+25 %) to reach the knee in time.
+        limit: increase(config, state.limit, state.learnedLimit === 0 ? config.startGain : config.probeGain),
         // A re-probe whose first step paid off is an ordinary probe from here on.
         reprobeFrom: state.reprobeFrom > 0 && state.limit > state.reprobeFrom ? 0 : state.reprobeFrom
       })
