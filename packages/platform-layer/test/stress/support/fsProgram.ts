@@ -208,7 +208,7 @@ export const runOp = (fs: FileSystem.FileSystem, root: string, o: Op): Effect.Ef
 }
 
 export const runProgram = (fs: FileSystem.FileSystem, root: string, ops: ReadonlyArray<Op>): Effect.Effect<Array<Observation>> =>
-  Effect.forEach(ops, (o, i) => Effect.map(runOp(fs, root, o), (obs) => `#${i} ${o.op}: ${obs}`))
+  Effect.forEach(ops, (o, i) => Effect.map(runOp(fs, root, o), (obs) => `#${i} ${o.op}: ${obs.split(root).join("<root>")}`))
 
 /** The final state of a directory tree, read with plain node:fs so neither side under test judges it. */
 export const snapshotTree = (root: string): Array<string> => {
@@ -218,7 +218,8 @@ export const snapshotTree = (root: string): Array<string> => {
     for (const name of readdirSync(abs).sort()) {
       const r = rel === "" ? name : `${rel}/${name}`
       const st = lstatSync(join(root, r))
-      if (st.isSymbolicLink()) out.push(`L ${r} -> ${readlinkSync(join(root, r))}`)
+      // fs.cp rewrites relative link targets as absolute ones: make them root-relative to compare.
+      if (st.isSymbolicLink()) out.push(`L ${r} -> ${readlinkSync(join(root, r)).split(root).join("<root>")}`)
       else if (st.isDirectory()) {
         out.push(`D ${r}`)
         walk(r)
