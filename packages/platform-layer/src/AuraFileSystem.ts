@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import type { AuraBufferPool, AuraEngine, EngineSetupError } from "@auraio/core"
+import { type AuraBufferPool, AuraEngine, type EngineSetupError } from "@auraio/core"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -115,8 +115,16 @@ export const layerWith = (
 export const layer: Layer.Layer<FileSystem.FileSystem | internal.BackendTag> = layerWith({})
 
 /**
- * Options read through `Config`: `AURAIO_FORCE_FALLBACK`, `AURAIO_READ_AHEAD`, `AURAIO_WRITE_BEHIND`
- * (all optional). Engine options can be passed with `Config.succeed` or `AuraEngine.config`.
+ * Options read through `Config` (the environment by default), all optional: `AURAIO_FORCE_FALLBACK`,
+ * `AURAIO_READ_AHEAD`, `AURAIO_WRITE_BEHIND`, and the engine's own keys (`AURAIO_RINGS`,
+ * `AURAIO_ENTRIES`, `AURAIO_AIMD`, `AURAIO_POOL_CAP_BYTES`, … — see `AuraEngine.config`).
+ *
+ * @example
+ * ```ts
+ * import { AuraFileSystem } from "@auraio/platform-layer"
+ *
+ * const FileSystemLive = AuraFileSystem.layerConfig(AuraFileSystem.config)
+ * ```
  *
  * @since 0.1.0
  * @category config
@@ -124,11 +132,13 @@ export const layer: Layer.Layer<FileSystem.FileSystem | internal.BackendTag> = l
 export const config: Config.Config<AuraFileSystemConfig> = Config.all({
   forceFallback: Config.option(Config.boolean(internal.ENV_FORCE_FALLBACK)),
   readAhead: Config.option(Config.integer("AURAIO_READ_AHEAD")),
-  writeBehind: Config.option(Config.integer("AURAIO_WRITE_BEHIND"))
-}).pipe(Config.map(({ forceFallback, readAhead, writeBehind }) => ({
+  writeBehind: Config.option(Config.integer("AURAIO_WRITE_BEHIND")),
+  engine: AuraEngine.config
+}).pipe(Config.map(({ engine, forceFallback, readAhead, writeBehind }) => ({
   forceFallback: forceFallback._tag === "Some" ? forceFallback.value : undefined,
   readAhead: readAhead._tag === "Some" ? readAhead.value : undefined,
-  writeBehind: writeBehind._tag === "Some" ? writeBehind.value : undefined
+  writeBehind: writeBehind._tag === "Some" ? writeBehind.value : undefined,
+  engine
 })))
 
 /**

@@ -57,6 +57,18 @@ describe("AuraFileSystem layer", () => {
       assert.strictEqual(Context.get(ctx, AuraFileSystem.Backend)._tag, "Fallback")
     }))
 
+  it.effect("AuraFileSystem.config reads the layer's keys and the engine's", () =>
+    Effect.gen(function*() {
+      const read = yield* Effect.withConfigProvider(
+        AuraFileSystem.config,
+        ConfigProvider.fromMap(new Map([["AURAIO_READ_AHEAD", "8"], ["AURAIO_RINGS", "1"], ["AURAIO_AIMD", "false"]]))
+      )
+      assert.strictEqual(read.readAhead, 8)
+      assert.strictEqual(read.engine?.rings, 1)
+      assert.strictEqual(read.engine?.aimd, false)
+      assert.strictEqual(read.forceFallback, undefined)
+    }))
+
   it.scoped("an engine that cannot start: one warning naming the reason, then NodeFileSystem", () =>
     Effect.gen(function*() {
       const logs = collectLogs()
