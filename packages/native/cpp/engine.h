@@ -86,11 +86,13 @@ class Engine {
   // kernel no longer touches JS memory), then tears the rings down.
   void destroy(int waitMs);
   bool pumping() const { return pumping_; }
-  // SQEs prepared but not yet handed to the kernel (not ops merely in flight).
-  bool hasUnsubmitted() const {
+  // Work a pump could do right now: SQEs not yet handed to the kernel, results waiting for delivery,
+  // or CQEs already posted. (Ops merely in flight are not: the eventfd reports them.)
+  bool hasImmediateWork() const {
     if (closed_) return false;
+    if (!ready_.empty()) return true;
     for (auto& r : rings_)
-      if (r->pending != 0) return true;
+      if (r->pending != 0 || io_uring_cq_ready(&r->ring) != 0) return true;
     return false;
   }
   // Anything that a pump would submit, reap or deliver.

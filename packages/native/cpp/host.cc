@@ -114,11 +114,11 @@ void Host::pump() {
     napi_open_callback_scope(env_, recv_, asyncCtx_, &cs);
     engine_->pump();
     napi_close_callback_scope(env_, cs);
-    if (!engine_->hasWork()) break;
+    if (!engine_->hasImmediateWork()) break;
   }
   // Ops submitted by the last pass's microtasks are still unsubmitted: without a signal the loop could
   // block in poll with nothing in the kernel to wake it (a sequential read chain stalled every 8 ops).
-  if (!closed_ && !destroyPending_ && engine_->hasUnsubmitted()) wake();
+  if (!closed_ && !destroyPending_ && engine_->hasImmediateWork()) wake();
   inPump_ = false;
   napi_close_handle_scope(env_, hs);
   if (destroyPending_) {

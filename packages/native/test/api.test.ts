@@ -196,3 +196,23 @@ describe("validation happens before native code", () => {
     e.raw.cancel(12345) // harmless after close
   })
 })
+
+describe("promise chains", () => {
+  it("a sequential chain of awaited reads never waits for an unrelated wakeup", async () => {
+    // Each read is submitted from a microtask of the previous one's delivery: every pump pass must
+    // leave nothing unsubmitted behind, or the chain stalls until some other event wakes the loop.
+    const file = fileWith(dir, "chain.bin", pattern(4096 * 64))
+    const fd = fs.openSync(file, "r")
+    const e = openEngine({ rings: 1 })
+    try {
+      const buf = new Uint8Array(4096)
+      const t0 = Date.now()
+      for (let i = 0; i < 2000; i++) expect(await e.promises.read(fd, buf, 0, 4096, (i % 64) * 4096)).toBe(4096)
+      // 2,000 stalls of even 10 ms would take 20 s; unstalled it is well under a second.
+      expect(Date.now() - t0).toBeLessThan(5000)
+    } finally {
+      fs.closeSync(fd)
+      await e.close()
+    }
+  })
+})
