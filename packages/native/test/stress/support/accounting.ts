@@ -30,7 +30,8 @@ export const fdLeaks = (before: FdSnapshot, after: FdSnapshot = fdSnapshot()): A
   const leaks: Array<string> = []
   for (const [fd, target] of after) {
     if (before.get(fd) === target) continue
-    if (target.startsWith("/")) leaks.push(`${fd} -> ${target}`)
+    // /dev/null is what Node and tsx's esbuild service open for child and worker stdio.
+    if (target.startsWith("/") && target !== "/dev/null") leaks.push(`${fd} -> ${target}`)
   }
   return leaks
 }
