@@ -171,6 +171,16 @@ const rows: ReadonlyArray<Row> = [
     limit: 45
   },
   {
+    name: "probe: the throughput of the depth before a deliberate cut does not make a stall",
+    from: { phase: "passthrough", limit: 256, baselineP50Us: 0, baselineP99Us: 0 },
+    ticks: [{ inFlight: 200, completions: 20_000 }, { completions: 300 }, { completions: 300, inFlight: 1 }, {
+      completions: 1000,
+      queued: 200
+    }],
+    phase: "probe",
+    limit: 5
+  },
+  {
     name: "probe: median inflation over the baseline backs off without a target",
     from: { phase: "probe", learnedLimit: 40, limit: 40 },
     ticks: [{ p50Us: 900 }, { p50Us: 900 }],

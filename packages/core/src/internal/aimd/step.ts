@@ -279,6 +279,8 @@ const goto = (
     breaches: 0,
     // A target verdict speaks for one regime: latencies from before a phase change do not count.
     target: emptyTarget(bucketCount(config)),
+    // Nor does the throughput of another depth: a deliberate cut is not a stall.
+    recentThroughput: 0,
     ...extra
   }
   return result(next, phase === state.phase ? undefined : { from: state.phase, to: phase, reason })
@@ -532,7 +534,13 @@ const decide = (
         }
         // At the floor a target breach cannot be helped: hold there until it clears.
         if (state.limit <= config.minInFlight) return result(state)
-        return result({ ...state, limit: decrease(config, state, w), skip: 1, target: emptyTarget(bucketCount(config)) })
+        return result({
+          ...state,
+          limit: decrease(config, state, w),
+          skip: 1,
+          target: emptyTarget(bucketCount(config)),
+          recentThroughput: 0
+        })
       }
       // With a target, only a verdict at the new depth ends the backoff, not one quiet window.
       if (config.p99TargetUs > 0 && verdict === undefined) return result(state)
