@@ -2,11 +2,15 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { AuraEngine, AuraMetrics, EngineSetupError } from "@auraio/core"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricState from "effect/MetricState"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import { closeSync, openSync } from "node:fs"
 import { afterAll } from "vitest"
 import { makeTmp } from "./fixtures/tmp.js"
 
@@ -57,6 +61,26 @@ describe("engine setup", () => {
         ConfigProvider.fromMap(new Map([["AURAIO_RINGS", "1"], ["AURAIO_POOL_CAP_BYTES", "1048576"], ["AURAIO_AIMD", "false"]]))
       )
     ))
+
+  it.live("after the engine closed, ops die at once (a defect, never a hang)", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const engine = yield* Scope.extend(AuraEngine.make({ aimd: false }), scope)
+      const fd = openSync(tmp.file(1 << 16), "r")
+      yield* Scope.close(scope, Exit.void)
+      const requests = Array.from({ length: 8 }, (_, i) => ({ fd, offset: i * 4096, length: 4096 }))
+      const exits: Array<Exit.Exit<unknown, unknown>> = [
+        yield* Effect.exit(engine.read(fd, new Uint8Array(16), 0)),
+        yield* Effect.exit(engine.readMany(requests)),
+        yield* Effect.exit(engine.readMany([{ fd, offset: 0, length: 1, buffer: new Uint8Array(1) }])),
+        yield* Effect.exit(Stream.runDrain(engine.readManyStream(requests))),
+        yield* Effect.exit(Stream.runDrain(engine.stream(fd)))
+      ]
+      for (const [i, exit] of exits.entries()) {
+        assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), `case ${i}: ${String(exit)}`)
+      }
+      closeSync(fd)
+    }))
 
   it.effect("a bad config value fails the layer", () =>
     Effect.gen(function*() {

@@ -96,8 +96,29 @@ class Batch {
     const buf = p.bufs[i] ?? Buffer.allocUnsafeSlow(len)
     const slot = this.pool.slotOf(buf)
     if (slot !== undefined) this.pool.hold(slot)
+    let id: number
+    try {
+      id = this.raw.read(p.fd[i]!, buf, len, p.pos[i]!, (res) => this.done(i, buf, slot, res))
+    } catch (e) {
+      if (slot !== undefined) this.pool.unhold(slot)
+      return this.fault(e)
+    }
+    // Counted only once submitted: a refused submission must not leave a phantom in flight.
     this.inFlight++
-    this.ids[i] = this.raw.read(p.fd[i]!, buf, len, p.pos[i]!, (res) => this.done(i, buf, slot, res))
+    this.ids[i] = id
+  }
+
+  /**
+   * A submission the engine refused (it is closing): nothing more is submitted, and the owner turns
+   * the error into a defect once what is in flight has completed.
+   */
+  faulted: unknown = undefined
+  onFault: ((e: unknown) => void) | undefined = undefined
+  private fault(e: unknown): void {
+    if (this.faulted !== undefined) return
+    this.faulted = e
+    this.stopped = true
+    this.onFault?.(e)
   }
 
   /**
@@ -143,12 +164,25 @@ class Batch {
       if (slot !== undefined) this.pool.hold(slot)
       slots[k] = slot
     }
-    const ids = new Float64Array(count)
+    const ids = new Float64Array(count).fill(-1)
     this.next += count
-    this.inFlight += count
-    this.raw.readBatch(fd, base, offsets, lengths, positions, count, (k, res) =>
-      this.done(first + k, views[k]!, slots[k], res), ids)
-    for (let k = 0; k < count; k++) this.ids[first + k] = ids[k]!
+    let thrown: unknown = undefined
+    try {
+      this.raw.readBatch(fd, base, offsets, lengths, positions, count, (k, res) =>
+        this.done(first + k, views[k]!, slots[k], res), ids)
+    } catch (e) {
+      thrown = e === undefined ? new Error("readBatch refused") : e
+    }
+    // Only the reads that got an id are in flight (the engine may refuse part of a batch).
+    for (let k = 0; k < count; k++) {
+      if (ids[k]! >= 0) {
+        this.inFlight++
+        this.ids[first + k] = ids[k]!
+      } else if (slots[k] !== undefined) {
+        this.pool.unhold(slots[k]!)
+      }
+    }
+    if (thrown !== undefined) this.fault(thrown)
     return true
   }
 
@@ -233,6 +267,7 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
         if (completed === n) return resume(Effect.succeed(results))
         batch.refillSoon(() => window)
       })
+      batch.onFault = (e) => batch.stop(() => resume(Effect.die(e)))
       batch.fill(window)
       return batch.stopAndWait
     })
@@ -271,7 +306,9 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
         if (failure === undefined) batch.refillSoon(() => window - ready.length)
         wake()
       })
+      batch.onFault = () => wake()
       const take = (): Effect.Effect<Chunk.Chunk<AuraEngine.ReadResult>, Option.Option<PlatformError>> => {
+        if (batch.faulted !== undefined) return Effect.die(batch.faulted)
         if (ready.length > 0) {
           const out = ready
           ready = []
@@ -284,7 +321,9 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
       }
       const pull = Effect.async<Chunk.Chunk<AuraEngine.ReadResult>, Option.Option<PlatformError>>((resume) => {
         batch.fill(window - ready.length)
-        const now = ready.length > 0 || failure !== undefined || delivered === n ? take() : undefined
+        const now = ready.length > 0 || failure !== undefined || delivered === n || batch.faulted !== undefined
+          ? take()
+          : undefined
         if (now !== undefined) return resume(now)
         waiter = resume
         return Effect.sync(() => {

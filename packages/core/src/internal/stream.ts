@@ -53,27 +53,37 @@ export const makeStream = (raw: Raw, tracker?: Tracker) =>
     let failure: PlatformError | undefined
     let waiter: ((e: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<PlatformError>>) => void) | undefined
     let onIdle: (() => void) | undefined
+    let fault: unknown = undefined
 
     const submit = () => {
-      while (!eof && failure === undefined && queue.length < readAhead && nextOff < end) {
+      while (!eof && failure === undefined && fault === undefined && queue.length < readAhead && nextOff < end) {
         const size = Math.min(chunkSize, end - nextOff)
         const entry: Pending = { off: nextOff, size, buf: Buffer.allocUnsafeSlow(size), id: -1, result: undefined, stale: false }
+        try {
+          entry.id = raw.read(fd, entry.buf, size, entry.off, (res) => {
+            inFlight--
+            if (tracker !== undefined) tracker.done(entry.id)
+            entry.result = res
+            if (inFlight === 0 && onIdle !== undefined) onIdle()
+            if (!entry.stale && waiter !== undefined && queue[0] === entry) {
+              const w = waiter
+              waiter = undefined
+              w(take())
+            }
+          })
+        } catch (e) {
+          // The engine refused (it is closing): stop reading; the next pull dies with the error.
+          fault = e
+          return
+        }
+        // Counted only once submitted: a refused submission must not leave a phantom in flight.
         nextOff += size
         queue.push(entry)
         inFlight++
-        if (tracker !== undefined) tracker.inFlight++
-        entry.id = raw.read(fd, entry.buf, size, entry.off, (res) => {
-          inFlight--
-          if (tracker !== undefined) tracker.done(entry.id)
-          entry.result = res
-          if (inFlight === 0 && onIdle !== undefined) onIdle()
-          if (!entry.stale && waiter !== undefined && queue[0] === entry) {
-            const w = waiter
-            waiter = undefined
-            w(take())
-          }
-        })
-        if (tracker !== undefined && entry.result === undefined) tracker.add(entry.id)
+        if (tracker !== undefined) {
+          tracker.inFlight++
+          tracker.add(entry.id)
+        }
       }
     }
 
@@ -110,11 +120,13 @@ export const makeStream = (raw: Raw, tracker?: Tracker) =>
       if (out.length > 0) return Effect.succeed(Chunk.unsafeFromArray(out))
       if (failure !== undefined) return Effect.fail(Option.some(failure))
       if (eof || (queue.length === 0 && nextOff >= end)) return Effect.fail(Option.none())
+      if (fault !== undefined && queue.length === 0) return Effect.die(fault)
       return undefined as never
     }
 
     const pull = Effect.async<Chunk.Chunk<Uint8Array>, Option.Option<PlatformError>>((resume) => {
       submit()
+      if (fault !== undefined && queue.length === 0) return resume(Effect.die(fault))
       const head = queue[0]
       if (head === undefined || head.result !== undefined) return resume(take())
       waiter = resume
