@@ -214,18 +214,18 @@ const rows: ReadonlyArray<Row> = [
     name: "probe: the upper half of a 2× depth span clearly slower (means) settles at the lower half's best",
     from: {
       phase: "probe",
-      limit: 60,
+      limit: 120,
       history: [
-        { limit: 30, throughput: 95_000 },
-        { limit: 34, throughput: 105_000 },
-        { limit: 41, throughput: 120_000 },
-        { limit: 53, throughput: 80_000 }
+        { limit: 60, throughput: 95_000 },
+        { limit: 68, throughput: 105_000 },
+        { limit: 82, throughput: 120_000 },
+        { limit: 106, throughput: 80_000 }
       ]
     },
     ticks: [{ completions: 2500 }],
     phase: "settled",
-    limit: 41,
-    learned: 41
+    limit: 82,
+    learned: 82
   },
   {
     name: "probe: no throughput judgement below gainFloor, where one window is mostly noise",

@@ -96,7 +96,7 @@ export const defaultTuning: AimdTuning = {
   startGain: 0.25,
   gainSpan: 2,
   minGain: -0.25,
-  gainFloor: 16,
+  gainFloor: 32,
   settleMs: 1000,
   reprobeWindows: 3,
   rebaselineMs: 10_000,
