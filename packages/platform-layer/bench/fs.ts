@@ -208,6 +208,10 @@ const main = async () => {
     const crs = peers["createReadStream"] ? fmt(median(peers["createReadStream"])) : ""
     rows.push([workload, fmt(n), fmt(a), `${ratio.toFixed(2)}×`, target, crs])
   }
+  const rounds = Object.entries(results).map(([workload, peers]) =>
+    `${workload}: ${Object.entries(peers).map(([peer, xs]) => `${peer} [${xs.map((x) => x.toFixed(workload.includes("ops/s") ? 0 : 2)).join(", ")}]`).join("; ")}`
+  )
+  console.log(["per round:", ...rounds].join("\n  ") + "\n")
   console.log([`| ${columns.join(" | ")} |`, `|${columns.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n"))
   const file = writeResult({
     id: "platform-layer-fs",
@@ -219,7 +223,8 @@ const main = async () => {
       `AuraFileSystem backend: ${backend}`,
       `medians of ${ROUNDS} interleaved rounds (a warm-up round discarded); ratio = Aura over Node (time: Node over Aura)`,
       "File.read: seek + read of 4 KiB at random offsets of a 1 GiB file, one File per fiber",
-      "writeFile: 64 MiB over an existing 64 MiB file; readFile/stream: page cache warm"
+      "writeFile: 64 MiB over an existing 64 MiB file; readFile/stream: page cache warm",
+      ...rounds.map((r) => `per round — ${r}`)
     ],
     host: { node: process.version, cpus: OS.cpus().length, kernel: OS.release(), loadavg: OS.loadavg() }
   })
