@@ -96,5 +96,7 @@ export declare namespace AuraBufferPool {
     readonly reused: number
     /** Buffers whose scope closed while an op still held them; they return on that op's completion. */
     readonly pendingRelease: number
+    /** Registered (fixed) buffers, with `registeredBuffers: true`: how many, their size, how many out. */
+    readonly fixed: { readonly count: number; readonly size: number; readonly inUse: number }
   }
 }

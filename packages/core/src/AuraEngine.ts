@@ -123,8 +123,10 @@ export declare namespace AuraEngine {
     /** Attach to the process-wide rings shared with `worker_threads`. */
     readonly shared?: boolean | undefined
     /**
-     * Reserved: registering the pool's buffers as io_uring fixed buffers is not implemented yet (the
-     * native `registerBuffers`/`readFixed` arrived late in 0.1.0). Accepted and ignored.
+     * Register 32 pool buffers of 64 KiB (2 MiB, counted against the pool cap and RLIMIT_MEMLOCK) as
+     * io_uring fixed buffers; acquires up to 64 KiB get them first, and `read`/`write` on them use
+     * `READ_FIXED`/`WRITE_FIXED` (no per-op page pinning). When the kernel refuses, one warning is
+     * logged with the reason and the pool works as usual. Default false.
      */
     readonly registeredBuffers?: boolean | undefined
     /** Byte cap of the buffer pool (default 256 MiB). */

@@ -25,6 +25,7 @@ export interface PoolStats {
   readonly acquired: number
   readonly reused: number
   readonly pendingRelease: number
+  readonly fixed: { readonly count: number; readonly size: number; readonly inUse: number }
 }
 
 /** @internal */
@@ -39,6 +40,8 @@ export interface Slot {
   readonly cls: number
   holds: number
   releasing: boolean
+  /** Index among the ring's registered (fixed) buffers, or -1. */
+  readonly fixedIndex: number
 }
 
 interface Waiter {
@@ -74,6 +77,31 @@ export class BufferPool {
   acquired = 0
   reused = 0
   pendingRelease = 0
+  /** Registered buffers that are free; they serve acquires up to `fixedSize` first. */
+  private readonly fixedFree: Array<Uint8Array> = []
+  fixedSize = 0
+  fixedCount = 0
+  fixedUsed = 0
+
+  /**
+   * Pre-allocate `count` buffers of `size` bytes (a power of two) and hand them to `register`; when
+   * it accepts them they become the pool's fixed buffers. Their bytes count against the cap.
+   */
+  registerFixed(count: number, size: number, register: (bufs: ReadonlyArray<Uint8Array>) => boolean): boolean {
+    const cls = classOf(size)
+    if ((1 << cls) !== size || count * size > this.capBytes) return false
+    const bufs = Array.from({ length: count }, () => this.alloc(size))
+    if (!register(bufs)) return false
+    bufs.forEach((backing, fixedIndex) => {
+      this.slots.set(backing.buffer, { backing, cls, holds: 0, releasing: false, fixedIndex })
+      this.fixedFree.push(backing)
+    })
+    this.allocatedBytes += count * size
+    this.fixedSize = size
+    this.fixedCount = count
+    return true
+  }
+
   /** Count of pool buffers currently handed out: lets the op hot path skip the WeakMap when zero. */
   live = 0
   closed = false
@@ -98,7 +126,8 @@ export class BufferPool {
       waiting: this.waiters.length,
       acquired: this.acquired,
       reused: this.reused,
-      pendingRelease: this.pendingRelease
+      pendingRelease: this.pendingRelease,
+      fixed: { count: this.fixedCount, size: this.fixedSize, inUse: this.fixedUsed }
     }
   }
 
@@ -120,6 +149,15 @@ export class BufferPool {
   }
 
   private take(cls: number, size: number): Uint8Array | undefined {
+    if (size <= this.fixedSize && this.fixedFree.length > 0) {
+      const fixed = this.fixedFree.pop()!
+      this.fixedUsed++
+      this.inUseBytes += this.fixedSize
+      this.inUse++
+      this.live++
+      this.acquired++
+      return size === fixed.length ? fixed : fixed.subarray(0, size)
+    }
     const bytes = 1 << cls
     const list = this.free[cls]!
     let backing = list.pop()
@@ -130,7 +168,7 @@ export class BufferPool {
       if (this.allocatedBytes + bytes > this.capBytes) return undefined
       backing = this.alloc(bytes)
       this.allocatedBytes += bytes
-      this.slots.set(backing.buffer, { backing, cls, holds: 0, releasing: false })
+      this.slots.set(backing.buffer, { backing, cls, holds: 0, releasing: false, fixedIndex: -1 })
     }
     this.inUseBytes += bytes
     this.inUse++
@@ -189,6 +227,13 @@ export class BufferPool {
     this.inUseBytes -= bytes
     this.inUse--
     this.live--
+    if (slot.fixedIndex >= 0) {
+      // Registered memory is never dropped: the ring holds it until the engine closes.
+      this.fixedUsed--
+      this.fixedFree.push(slot.backing)
+      if (!this.closed) this.wake()
+      return
+    }
     if (this.closed) {
       this.slots.delete(slot.backing.buffer)
       this.allocatedBytes -= bytes

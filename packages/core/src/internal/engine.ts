@@ -50,6 +50,10 @@ export const toSetupError = (e: unknown): EngineSetupError => {
   })
 }
 
+/** Fixed buffers with `registeredBuffers: true`: 2 MiB of pinned memory, well under common memlock limits. */
+const FIXED_COUNT = 32
+const FIXED_SIZE = 64 * 1024
+
 const aimdOptions = (o: AuraEngine.Options["aimd"]): Aimd.Options | undefined =>
   o === false ? undefined : o === true || o === undefined ? {} : (o as Aimd.Options)
 
@@ -78,6 +82,20 @@ export const make = (options: AuraEngine.Options = {}): Effect.Effect<AuraEngine
       catch: toSetupError
     })
     yield* Effect.addFinalizer(() => Effect.promise(() => native.close(Duration.toMillis(closeTimeout))))
+
+    if (options.registeredBuffers === true) {
+      let reason: string | undefined
+      const ok = pool.registerFixed(FIXED_COUNT, FIXED_SIZE, (bufs) => {
+        const r = native.registerBuffers(bufs)
+        reason = r.reason
+        return r.registered
+      })
+      if (!ok) {
+        yield* Effect.logWarning(
+          `AuraIO: registered buffers not used: ${reason ?? `${FIXED_COUNT} x ${FIXED_SIZE} B does not fit the pool cap`}`
+        )
+      }
+    }
 
     // The direct op path is used only if it behaves on this Effect version (see op.ts).
     yield* choosePath(process.env.AURAIO_PORTABLE_OPS === "1")

@@ -165,6 +165,8 @@ const portable = <A>(
 export interface RawRw {
   read(fd: number, buf: Uint8Array, len: number, pos: number, cb: (result: number) => void): number
   write(fd: number, buf: Uint8Array, len: number, pos: number, cb: (result: number) => void): number
+  readFixed(fd: number, buf: Uint8Array, len: number, pos: number, index: number, cb: (result: number) => void): number
+  writeFixed(fd: number, buf: Uint8Array, len: number, pos: number, index: number, cb: (result: number) => void): number
 }
 
 /**
@@ -201,7 +203,14 @@ export const directRw = (
       )
     }
     try {
-      id = write ? raw.write(fd, buf, buf.length, pos, cb) : raw.read(fd, buf, buf.length, pos, cb)
+      const fixed = slot === undefined ? -1 : slot.fixedIndex
+      id = fixed >= 0
+        ? (write
+          ? raw.writeFixed(fd, buf, buf.length, pos, fixed, cb)
+          : raw.readFixed(fd, buf, buf.length, pos, fixed, cb))
+        : write
+        ? raw.write(fd, buf, buf.length, pos, cb)
+        : raw.read(fd, buf, buf.length, pos, cb)
     } catch (err) {
       if (slot !== undefined) pool.unhold(slot)
       if (tracker !== undefined) tracker.done(-1)

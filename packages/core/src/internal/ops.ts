@@ -71,7 +71,16 @@ export const makeOps = (native: Engine, pool: BufferPool): Ops => {
     const pos = normPosition("read", position)
     if (typeof pos !== "number") return Effect.fail(pos)
     if (usingDirectPath()) return directRw(env, raw, false, fd, buffer, pos, t, readError)
-    return runOp(env, buffer, t, (cb) => raw.read(fd, buffer, buffer.length, pos, cb), count("read", "read", fd))
+    const fixed = pool.slotOf(buffer)?.fixedIndex ?? -1
+    return runOp(
+      env,
+      buffer,
+      t,
+      fixed >= 0
+        ? (cb) => raw.readFixed(fd, buffer, buffer.length, pos, fixed, cb)
+        : (cb) => raw.read(fd, buffer, buffer.length, pos, cb),
+      count("read", "read", fd)
+    )
   }
 
   const write: Ops["write"] = (fd, buffer, position, t) => {
@@ -80,7 +89,16 @@ export const makeOps = (native: Engine, pool: BufferPool): Ops => {
     const pos = normPosition("write", position)
     if (typeof pos !== "number") return Effect.fail(pos)
     if (usingDirectPath()) return directRw(env, raw, true, fd, buffer, pos, t, writeError)
-    return runOp(env, buffer, t, (cb) => raw.write(fd, buffer, buffer.length, pos, cb), count("write", "write", fd))
+    const fixed = pool.slotOf(buffer)?.fixedIndex ?? -1
+    return runOp(
+      env,
+      buffer,
+      t,
+      fixed >= 0
+        ? (cb) => raw.writeFixed(fd, buffer, buffer.length, pos, fixed, cb)
+        : (cb) => raw.write(fd, buffer, buffer.length, pos, cb),
+      count("write", "write", fd)
+    )
   }
 
   // == readAlloc
