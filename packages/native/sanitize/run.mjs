@@ -79,6 +79,7 @@ try {
 const workload = join(here, "workload.ts")
 let leakReports = 0
 let leakTotal = 0
+const leakSites = []
 let workloadStatus = "not run (no workload.ts)"
 if (existsSync(workload)) {
   const w = spawnSync(join(root, "node_modules", ".bin", "tsx"), [workload], {
@@ -98,7 +99,15 @@ if (existsSync(workload)) {
     for (const block of text.split(/\n(?=(?:Direct|Indirect) leak of )/)) {
       if (!/^(Direct|Indirect) leak of /.test(block)) continue
       leakTotal++
-      if (block.includes("/sanitize/.build/")) leakReports++
+      // The addon's own leak: the allocating frame (the first one after the sanitizer's interceptor)
+      // is in the addon. Stacks that merely pass through it (the pump calling into JS, which then
+      // allocates in V8) are Node's.
+      const frames = block.split("\n").filter((l) => /^\s+#\d+ /.test(l))
+      const site = frames.find((l) => !l.includes("libasan.so"))
+      if (site !== undefined && site.includes("/sanitize/.build/")) {
+        leakReports++
+        leakSites.push(`${block.split("\n")[0]} at ${site.trim().replace(/^#\d+ 0x[0-9a-f]+ in /, "").replace(/ in \/.*$/, "")}`)
+      }
     }
   }
 }
@@ -122,6 +131,7 @@ const summary = {
   asanUbsanReports: sanitizerReports + workloadErrors,
   workload: workloadStatus,
   leaksInAddon: leakReports,
+  leakSites: [...new Set(leakSites)].join(" | "),
   leaksTotalIncludingNode: leakTotal
 }
 console.log(`[reliability] sanitizers ${Object.entries(summary).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ")}`)
