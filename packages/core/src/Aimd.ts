@@ -141,6 +141,9 @@ export interface NativeLayout extends sampler.NativeLayout {}
 // == pure controller
 
 /**
+ * The measured defaults of every tuning knob (windows, inflation factor, gains, periods); see
+ * docs/design/aimd.md for why each has its value.
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -208,7 +211,7 @@ export const nativeSampler = (engine: NativeEngineLike, layout: NativeLayout = n
 
 /**
  * The controller's Effect metrics, tagged `ring` (transitions also `to`): `auraio_aimd_phase`
- * (0 passthrough … 4 settled, in {@link phases} order), `auraio_aimd_limit`,
+ * (0 passthrough … 4 settled, in the order of `phases`), `auraio_aimd_limit`,
  * `auraio_aimd_learned_limit`, `auraio_aimd_p50_us`, `auraio_aimd_p99_us`,
  * `auraio_aimd_throughput`, `auraio_aimd_transitions_total`. Updated once per decision window.
  *
