@@ -1,5 +1,4 @@
 import * as fs from "node:fs"
-import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { allocAligned, Counter, openEngine } from "@auraio/native"
 import { errno, fileWith, pattern, raw, tmpDir } from "./helpers.js"
