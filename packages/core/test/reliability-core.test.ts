@@ -30,7 +30,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 /** What an Effect ended with, as a short string: "ok", "fail <tag>:<reason>", "defect …", "interrupt". */
 const outcome = <A, E>(effect: Effect.Effect<A, E, never>) =>
-  Effect.map(Effect.exit(Effect.timeout(effect, Duration.seconds(5))), (exit) => {
+  Effect.map(Effect.exit(Effect.timeout(effect, Duration.seconds(15))), (exit) => {
     if (Exit.isSuccess(exit)) return "ok"
     if (Cause.isInterruptedOnly(exit.cause)) return "interrupt"
     const f = Cause.failureOption(exit.cause)

@@ -22,7 +22,7 @@ import { fdLeaks, fdSnapshot, report } from "../../native/test/stress/support/ac
 import { runTs } from "../../native/test/stress/support/child.js"
 import { firstMismatch, pattern, randomExtents, rng, sha256 } from "../../native/test/stress/support/pattern.js"
 import { mountTinyTmpfs } from "../../native/test/stress/support/tmpfs.js"
-import { program, runProgram, showProgram, snapshotTree } from "./stress/support/fsProgram.js"
+import { comparable, program, runProgram, showProgram, snapshotTree } from "./stress/support/fsProgram.js"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "auraio-rel-layer-"))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -57,13 +57,14 @@ layer(auraLayer, { excludeTestServices: true, timeout: Duration.seconds(30) })("
         programs++
         operations += ops.length
         const context = `program:\n${showProgram(ops)}`
-        assert.deepStrictEqual(got, want, `${context}\nAuraFileSystem:\n${got.join("\n")}\nNodeFileSystem:\n${want.join("\n")}`)
         // Known, kept divergence: libuv's copyfile unlinks the destination when the copy fails after
         // opening it — so copyFile(<a directory>, <an existing file>) deletes that file under Node.
-        // AuraFileSystem fails the same way but leaves the existing file alone. Trees of such programs
-        // are not compared (their per-op results still are).
-        const destroysDestination = ops.some((o, i) => o.op === "copyFile" && want[i]!.endsWith("fail SystemError:BadResource"))
-        if (destroysDestination) skippedTrees++
+        // AuraFileSystem fails the same way but leaves the existing file alone. Such programs are
+        // compared up to and including that copyFile; their trees are not compared.
+        const cut = want.findIndex((w, i) => ops[i]!.op === "copyFile" && w.endsWith("fail SystemError:BadResource"))
+        const upTo = cut < 0 ? want.length : cut + 1
+        assert.deepStrictEqual(comparable(ops, got).slice(0, upTo), comparable(ops, want).slice(0, upTo), `${context}\nAuraFileSystem:\n${got.join("\n")}\nNodeFileSystem:\n${want.join("\n")}`)
+        if (cut >= 0) skippedTrees++
         else assert.deepStrictEqual(snapshotTree(a), snapshotTree(n), context)
         fs.rmSync(a, { recursive: true, force: true })
         fs.rmSync(n, { recursive: true, force: true })
@@ -73,7 +74,7 @@ layer(auraLayer, { excludeTestServices: true, timeout: Duration.seconds(30) })("
 
   it.effect("differential totals", () =>
     Effect.sync(() => {
-      report("oracle.layer", { programs, operations, mismatches: 0, treeComparisonsSkippedForCopyfileUnlink: skippedTrees })
+      report("oracle.layer", { programs, operations, mismatches: 0, truncatedAtCopyfileUnlink: skippedTrees })
       assert.isAbove(programs, 0)
     })
   )
@@ -225,7 +226,7 @@ layer(auraLayer, { excludeTestServices: true, timeout: Duration.seconds(30) })("
       )
 
       const outcome = (e: Effect.Effect<unknown, unknown>) =>
-        Effect.map(Effect.exit(Effect.timeout(e, Duration.seconds(5))), (exit) => {
+        Effect.map(Effect.exit(Effect.timeout(e, Duration.seconds(15))), (exit) => {
           if (Exit.isSuccess(exit)) return "ok"
           const f = Cause.failureOption(exit.cause)
           if (Option.isSome(f)) {
@@ -264,7 +265,7 @@ layer(auraLayer, { excludeTestServices: true, timeout: Duration.seconds(30) })("
       })
       if (nodeDefects.length > 0) console.log(`NodeFileSystem itself dies (defect) on: ${nodeDefects.join("; ")}`)
     }),
-    60_000
+    120_000
   )
 
   it.effect("ENOSPC on a 2 MiB tmpfs through writeFile and sink: same reason as NodeFileSystem, earlier data intact", () =>

@@ -237,3 +237,13 @@ export const showProgram = (ops: ReadonlyArray<Op>): string =>
       JSON.stringify(o, (_k, v) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v))
     )
     .join("\n")
+
+/**
+ * Observations made comparable where NodeFileSystem itself is nondeterministic: fs.cp stats source and
+ * destination concurrently (Promise.all), so when both fail (missing source, destination under a file)
+ * either NotFound or BadResource wins the race.
+ */
+export const comparable = (ops: ReadonlyArray<Op>, observations: ReadonlyArray<Observation>): Array<Observation> =>
+  observations.map((o, i) =>
+    ops[i]?.op === "copy" ? o.replace(/fail SystemError:(NotFound|BadResource)$/, "fail SystemError:NotFound|BadResource") : o
+  )
