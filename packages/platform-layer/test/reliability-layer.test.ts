@@ -236,8 +236,16 @@ layer(auraLayer, { excludeTestServices: true, timeout: Duration.seconds(30) })("
           }
           return `defect ${Cause.pretty(exit.cause).split("\n")[0]!.slice(0, 120)}`
         })
+      // NodeFileSystem.realPath hands a non-string path to node:fs.realpath, whose callback then builds a
+      // SystemError that @effect/platform's schema rejects: an uncaught exception in the process (not a
+      // failure of the Effect), which would fail the whole test run. The oracle is not asked those.
+      const nodeThrowsUncaught = new Set(badPaths.filter((p) => typeof p !== "string").map((p) => `realPath ${label(p)}`))
       const rows = yield* Effect.forEach(cases, ([name, mk]) =>
-        Effect.zipWith(outcome(Effect.suspend(() => mk(afs))), outcome(Effect.suspend(() => mk(node))), (a, n) => ({ name, aura: a, node: n }))
+        Effect.zipWith(
+          outcome(Effect.suspend(() => mk(afs))),
+          nodeThrowsUncaught.has(name) ? Effect.succeed("uncaught exception (not run)") : outcome(Effect.suspend(() => mk(node))),
+          (a, n) => ({ name, aura: a, node: n })
+        )
       )
       const hangs = rows.filter((r) => r.aura === "HANG")
       assert.deepStrictEqual(hangs, [], "AuraFileSystem never hangs on bad input")
