@@ -168,7 +168,8 @@ layer(auraLayer, { excludeTestServices: true, timeout: Duration.seconds(30) })("
           [`exists ${l}`, (f) => f.exists(s)],
           [`link from ${l}`, (f) => f.link(s, path.join(dir, "lnk"))],
           [`makeDirectory ${l}`, (f) => f.makeDirectory(s)],
-          [`makeTempDirectory dir=${l}`, (f) => f.makeTempDirectory({ directory: s })],
+          // Some of these fall back to the system temp dir and succeed: remove what they made.
+          [`makeTempDirectory dir=${l}`, (f) => Effect.tap(f.makeTempDirectory({ directory: s }), (made) => Effect.sync(() => fs.rmSync(made, { recursive: true, force: true })))],
           [`open ${l}`, (f) => Effect.scoped(f.open(s))],
           [`readDirectory ${l}`, (f) => f.readDirectory(s)],
           [`readFile ${l}`, (f) => f.readFile(s)],
