@@ -2,6 +2,7 @@ import type { BadArgument } from "@effect/platform/Error"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import type { AuraBufferPool } from "../AuraBufferPool.js"
 import { badArgument } from "./errno.js"
 import { show } from "./validate.js"
 
@@ -15,18 +16,7 @@ export const MIN_BUFFER = 1 << MIN_CLASS_SHIFT
 export const MAX_BUFFER = 1 << MAX_CLASS_SHIFT
 
 /** @internal */
-export interface PoolStats {
-  readonly capBytes: number
-  readonly allocatedBytes: number
-  readonly inUseBytes: number
-  readonly cachedBytes: number
-  readonly inUse: number
-  readonly waiting: number
-  readonly acquired: number
-  readonly reused: number
-  readonly pendingRelease: number
-  readonly fixed: { readonly count: number; readonly size: number; readonly inUse: number }
-}
+export type PoolStats = AuraBufferPool.Stats
 
 /** @internal */
 export interface PoolOptions {
