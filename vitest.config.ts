@@ -1,16 +1,8 @@
-import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
-
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url))
+import { alias } from "./vitest.shared.js"
 
 export default defineConfig({
-  resolve: {
-    alias: {
-      "@auraio/native": src("native"),
-      "@auraio/core": src("core"),
-      "@auraio/platform-layer": src("platform-layer")
-    }
-  },
+  resolve: { alias },
   test: {
     include: ["packages/*/test/**/*.test.ts", "scratchpad/**/*.test.ts", "docs/**/*.test.ts"],
     // Forks isolate the native addon per test file: a crash fails one file, not the run.

@@ -1,19 +1,11 @@
-import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
-
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url))
+import { alias } from "./vitest.shared.js"
 
 // `pnpm stress`: the heavy reliability runs (1 GiB integrity, 1M mixed ops, worker threads, sanitizer
 // workloads). Files are named `*.stress.ts` so the default `npm test` config never picks them up.
 // One file at a time: they measure RSS and fd counts, which concurrent files would disturb.
 export default defineConfig({
-  resolve: {
-    alias: {
-      "@auraio/native": src("native"),
-      "@auraio/core": src("core"),
-      "@auraio/platform-layer": src("platform-layer")
-    }
-  },
+  resolve: { alias },
   test: {
     include: ["packages/*/test/stress/**/*.stress.ts"],
     pool: "forks",
