@@ -278,23 +278,21 @@ export class Engine {
   // == read / write
 
   read(fd: number, buffer: ArrayBufferView, offset: number | null | undefined, length: number | null | undefined, position: number | bigint | null | undefined, cb: ReadCb): void {
-    const f = V.fd(fd)
-    const b = V.bytes(buffer)
-    const [o, l] = V.span(b, offset, length)
-    const p = V.position(position)
-    const c = V.callback<ReadCb>(cb)
-    const view = o === 0 && l === b.byteLength ? b : b.subarray(o, o + l)
-    this.raw.read(f, view, l, p, (r) => (r < 0 ? c(errnoException(r, "read")) : c(null, r, buffer as Uint8Array)))
+    this.transfer("read", fd, buffer, offset, length, position, cb)
   }
 
   write(fd: number, buffer: ArrayBufferView, offset: number | null | undefined, length: number | null | undefined, position: number | bigint | null | undefined, cb: ReadCb): void {
+    this.transfer("write", fd, buffer, offset, length, position, cb)
+  }
+
+  private transfer(op: "read" | "write", fd: number, buffer: ArrayBufferView, offset: number | null | undefined, length: number | null | undefined, position: number | bigint | null | undefined, cb: ReadCb): void {
     const f = V.fd(fd)
     const b = V.bytes(buffer)
     const [o, l] = V.span(b, offset, length)
     const p = V.position(position)
     const c = V.callback<ReadCb>(cb)
     const view = o === 0 && l === b.byteLength ? b : b.subarray(o, o + l)
-    this.raw.write(f, view, l, p, (r) => (r < 0 ? c(errnoException(r, "write")) : c(null, r, buffer as Uint8Array)))
+    this.raw[op](f, view, l, p, (r) => (r < 0 ? c(errnoException(r, op)) : c(null, r, buffer as Uint8Array)))
   }
 
   readv(fd: number, buffers: ReadonlyArray<ArrayBufferView>, position: number | bigint | null | undefined, cb: Cb<number>): void {
