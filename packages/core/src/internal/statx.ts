@@ -43,8 +43,10 @@ const typeOf = (mode: number): FileSystem.File.Type => {
 const u64 = (v: DataView, off: number) => v.getUint32(off, true) + v.getUint32(off + 4, true) * 0x1_0000_0000
 
 // statx_timestamp { i64 tv_sec; u32 tv_nsec } → Date with Node's millisecond rounding.
+// Node computes the fractional milliseconds first, then rounds them (lib/internal/fs/utils.js dateFromMs);
+// `new Date` alone would truncate and disagree in the last millisecond about half the time.
 const time = (v: DataView, off: number) =>
-  new Date(Number(v.getBigInt64(off, true)) * 1000 + v.getUint32(off + 8, true) / 1e6)
+  new Date(Math.round(Number(v.getBigInt64(off, true)) * 1000 + v.getUint32(off + 8, true) / 1e6))
 
 // glibc makedev(), which libuv applies to stx_dev_{major,minor}; multiplications keep it exact past 2^32.
 const makedev = (major: number, minor: number) =>

@@ -601,6 +601,12 @@ export const paritySuite = <E>(name: string, fsLayer: Layer.Layer<FileSystem.Fil
         assert.strictEqual(Option.getOrThrow(info.mtime).getTime(), st.mtime.getTime())
         assert.strictEqual(Option.getOrThrow(info.atime).getTime(), st.atime.getTime())
         assert.strictEqual(Option.getOrThrow(info.birthtime).getTime(), st.birthtime.getTime())
+        // A timestamp whose fractional millisecond is over one half: rounding and truncation disagree.
+        NFS.utimesSync(p, 1_000_000.0006, 1_000_000.0006)
+        const rounded = NFS.statSync(p)
+        assert.strictEqual(rounded.mtime.getTime(), 1_000_000_001)
+        assert.strictEqual(Option.getOrThrow((yield* fs.stat(p)).mtime).getTime(), rounded.mtime.getTime())
+        assert.strictEqual(Option.getOrThrow((yield* fs.stat(p)).atime).getTime(), rounded.atime.getTime())
         assert.strictEqual((yield* fs.stat(dir)).type, "Directory")
         NFS.symlinkSync("a", Path.join(dir, "l"))
         assert.strictEqual((yield* fs.stat(Path.join(dir, "l"))).type, "File")
