@@ -359,7 +359,15 @@ napi_value Destroy(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-void releaseBlock(napi_env, void*, void* hint) { static_cast<SharedBlock*>(hint)->unref(); }
+// The blocks are reported to V8 as external memory: otherwise a loop that opens and closes engines makes
+// tiny JS objects holding 64 KiB each and the GC sees no reason to run.
+void releaseBlock(napi_env env, void*, void* hint) {
+  auto* b = static_cast<SharedBlock*>(hint);
+  int64_t ignored;
+  napi_adjust_external_memory(env, -static_cast<int64_t>(b->count * sizeof(double)), &ignored);
+  b->unref();
+}
+void releaseHost(napi_env, void* data, void*) { static_cast<Host*>(data)->release(); }
 
 napi_value liveF64(napi_env env, SharedBlock* b) {
   napi_value ab, ta;
@@ -370,6 +378,8 @@ napi_value liveF64(napi_env env, SharedBlock* b) {
                      "this runtime does not allow external ArrayBuffers, which the live counters need");
     return nullptr;
   }
+  int64_t ignored;
+  napi_adjust_external_memory(env, static_cast<int64_t>(b->count * sizeof(double)), &ignored);
   napi_create_typedarray(env, napi_float64_array, b->count, ab, 0, &ta);
   return ta;
 }
@@ -432,8 +442,14 @@ napi_value Open(napi_env env, napi_callback_info info) {
   if (counters == nullptr || hist == nullptr || pairs == nullptr) return nullptr;
   napi_value ringCount = num(env, en->ringCount());
   const napi_property_attributes ro = napi_enumerable;
-  auto fn = [host, ro](const char* name, napi_callback cb) {
-    return napi_property_descriptor{name, nullptr, cb, nullptr, nullptr, nullptr, ro, host};
+  // Functions are made here rather than by napi_define_properties so that each gets a finalizer: the Host
+  // they carry is freed once teardown is done and the last of them is collected (see Host::release).
+  auto fn = [env, host, ro](const char* name, napi_callback cb) {
+    napi_value f = nullptr;
+    napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, host, &f);
+    host->retain();
+    napi_add_finalizer(env, f, host, releaseHost, nullptr, nullptr);
+    return napi_property_descriptor{name, nullptr, nullptr, nullptr, nullptr, f, ro, nullptr};
   };
   auto val = [ro](const char* name, napi_value v) {
     return napi_property_descriptor{name, nullptr, nullptr, nullptr, nullptr, v, ro, nullptr};
@@ -513,6 +529,15 @@ napi_value OpNames(napi_env env, napi_callback_info) {
   return arr;
 }
 
+// liveObjects() -> [hosts, blocks] alive in the whole process (tests of reclamation).
+napi_value LiveObjects(napi_env env, napi_callback_info) {
+  napi_value arr;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_set_element(env, arr, 0, num(env, static_cast<double>(gLiveHosts.load())));
+  napi_set_element(env, arr, 1, num(env, static_cast<double>(gLiveBlocks.load())));
+  return arr;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_value f;
   napi_create_function(env, "open", NAPI_AUTO_LENGTH, Open, nullptr, &f);
@@ -523,6 +548,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("latencyBounds", Napi::Value(env, f));
   napi_create_function(env, "opNames", NAPI_AUTO_LENGTH, OpNames, nullptr, &f);
   exports.Set("opNames", Napi::Value(env, f));
+  napi_create_function(env, "liveObjects", NAPI_AUTO_LENGTH, LiveObjects, nullptr, &f);
+  exports.Set("liveObjects", Napi::Value(env, f));
   exports.Set("counterStride", Napi::Number::New(env, kCounterStride));
   exports.Set("deliverCapacity", Napi::Number::New(env, kDeliverCapacity));
   return exports;

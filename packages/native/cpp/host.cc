@@ -1,6 +1,7 @@
 #include "host.h"
 
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,16 +10,35 @@
 
 namespace auraio {
 
+std::atomic<int64_t> gLiveHosts{0};
+std::atomic<int64_t> gLiveBlocks{0};
+
 SharedBlock* SharedBlock::make(size_t count) {
+  gLiveBlocks.fetch_add(1, std::memory_order_relaxed);
   auto* b = new SharedBlock();
   b->count = count;
+  const size_t bytes = (count == 0 ? 1 : count) * sizeof(double);
+  // Large blocks (the 64 KiB delivery pairs) get their own mapping: malloc would keep freed ones in its
+  // heap, so a process that churns engines would hold RSS it no longer uses.
+  if (bytes >= kMapThreshold) {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+      b->data = static_cast<double*>(p);
+      b->mapped = bytes;
+      return b;
+    }
+  }
   b->data = static_cast<double*>(std::calloc(count == 0 ? 1 : count, sizeof(double)));
   return b;
 }
 
 void SharedBlock::unref() {
   if (refs.fetch_sub(1) == 1) {
-    std::free(data);
+    if (mapped != 0)
+      ::munmap(data, mapped);
+    else
+      std::free(data);
+    gLiveBlocks.fetch_sub(1, std::memory_order_relaxed);
     delete this;
   }
 }
@@ -33,9 +53,10 @@ struct FallbackWork {
 };
 }  // namespace
 
-Host::Host(napi_env env, uv_loop_t* loop) : env_(env), loop_(loop) {}
+Host::Host(napi_env env, uv_loop_t* loop) : env_(env), loop_(loop) { gLiveHosts.fetch_add(1, std::memory_order_relaxed); }
 
 Host::~Host() {
+  gLiveHosts.fetch_sub(1, std::memory_order_relaxed);
   delete orphan_;
   if (counters) counters->unref();
   if (hist) hist->unref();
@@ -260,13 +281,15 @@ void Host::onClose(uv_handle_t* h) {
 }
 
 void Host::maybeFinishCleanup() {
-  // The env is going away; the hook may complete once no handle is closing and no thread-pool request
-  // can still call back into this Host (Node keeps the loop running until then).
-  if (runningHook_ == nullptr || closing_ != 0 || fallbacks_ != 0) return;
+  // Teardown is complete once no handle is closing and no thread-pool request can still call back into
+  // this Host (when the env is going away, Node keeps the loop running until then). The native side then
+  // lets go; the Host itself lives on while a JS function still carries it (closed() answers true).
+  if (!closed_ || closing_ != 0 || fallbacks_ != 0 || nativeReleased_) return;
+  nativeReleased_ = true;
   napi_async_cleanup_hook_handle hook = runningHook_;
   runningHook_ = nullptr;
-  delete this;
-  napi_remove_async_cleanup_hook(hook);
+  release();
+  if (hook != nullptr) napi_remove_async_cleanup_hook(hook);
 }
 
 void Host::onAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {

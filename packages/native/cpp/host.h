@@ -13,10 +13,16 @@
 namespace auraio {
 
 // A native memory block shared by JS (external ArrayBuffers) and the engine; freed by the last holder.
+// Live native objects of every env in the process; read by tests (`liveObjects()`) to prove reclamation.
+extern std::atomic<int64_t> gLiveHosts;
+extern std::atomic<int64_t> gLiveBlocks;
+
 struct SharedBlock {
   std::atomic<int> refs{1};
   double* data = nullptr;
   size_t count = 0;
+  size_t mapped = 0;  // bytes of an mmap'd block (0: malloc'd)
+  static constexpr size_t kMapThreshold = 16384;
   static SharedBlock* make(size_t count);
   void unref();
 };
@@ -44,6 +50,14 @@ class Host final : public EngineHost {
   // JS asked to close: tear down now, or right after the current delivery returns.
   void requestDestroy();
 
+  // Lifetime: one reference for the native side (dropped once teardown is complete: handles closed, no
+  // thread-pool request left) and one per JS function that carries this Host as its data (dropped by
+  // that function's finalizer, so a function a caller still holds never reaches freed memory).
+  void retain() { ++refs_; }
+  void release() {
+    if (--refs_ == 0) delete this;
+  }
+
   Engine* engine() { return engine_.get(); }
   bool closed() const { return closed_; }
   SharedBlock* counters = nullptr;
@@ -59,6 +73,8 @@ class Host final : public EngineHost {
   void pump();
   void teardown();
   void maybeFinishCleanup();
+  int refs_ = 1;
+  bool nativeReleased_ = false;
 
   napi_env env_;
   uv_loop_t* loop_;

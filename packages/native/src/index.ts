@@ -36,6 +36,20 @@ export const openEngine: (options?: EngineOptions) => Engine = engine.openEngine
 export const allocAligned: (size: number, alignment?: number) => Uint8Array = engine.allocAligned
 
 /**
+ * Counts of the addon's native objects alive in this process (every env), for leak checks: a closed
+ * engine's objects are freed once JS drops its last reference to the engine (or at env exit).
+ * @since 0.1.0
+ * @category diagnostics
+ */
+export const nativeObjects: () => NativeObjects = engine.nativeObjects
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type NativeObjects = engine.NativeObjects
+
+/**
  * @since 0.1.0
  * @category models
  */

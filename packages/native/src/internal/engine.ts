@@ -542,4 +542,18 @@ export const allocAligned = (size: number, alignment = 4096): Uint8Array => {
   return buf
 }
 
+/** @internal */
+export interface NativeObjects {
+  /** engine hosts alive in the process (all envs), closed or not, until JS lets go of them */
+  readonly hosts: number
+  /** native blocks behind `counters`, latency histograms and delivery buffers */
+  readonly blocks: number
+}
+
+/** @internal */
+export const nativeObjects = (): NativeObjects => {
+  const [hosts, blocks] = loadAddon().liveObjects()
+  return { hosts: hosts!, blocks: blocks! }
+}
+
 export { EngineClosedError }

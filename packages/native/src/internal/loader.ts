@@ -64,6 +64,7 @@ export interface Addon {
   allocAligned(size: number, alignment: number): Uint8Array | null
   latencyBounds(): Array<number>
   opNames(): Array<string>
+  liveObjects(): Array<number>
   readonly counterStride: number
   readonly deliverCapacity: number
 }
