@@ -411,6 +411,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
   o.ring.iowqUnbounded = optU32(env, argv[0], "iowqUnbounded", 0);
   o.submitBatch = optU32(env, argv[0], "submitBatch", 32);
   o.forceFallbackMask = optU32(env, argv[0], "forceFallbackMask", 0);
+  o.shared = optU32(env, argv[0], "shared", 0) != 0;
 
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
@@ -441,6 +442,10 @@ napi_value Open(napi_env env, napi_callback_info info) {
   napi_value pairs = liveF64(env, host->pairs);
   if (counters == nullptr || hist == nullptr || pairs == nullptr) return nullptr;
   napi_value ringCount = num(env, en->ringCount());
+  napi_value shared, ringFds;
+  napi_get_boolean(env, en->shared(), &shared);
+  napi_create_array_with_length(env, en->ringCount(), &ringFds);
+  for (unsigned i = 0; i < en->ringCount(); ++i) napi_set_element(env, ringFds, i, num(env, en->ringFd(i)));
   const napi_property_attributes ro = napi_enumerable;
   // Functions are made here rather than by napi_define_properties so that each gets a finalizer: the Host
   // they carry is freed once teardown is done and the last of them is collected (see Host::release).
@@ -466,6 +471,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
       fn("registerBuffers", RegisterBuffers), fn("unregisterBuffers", UnregisterBuffers),
       val("counters", counters),  val("latency", hist),       val("pairs", pairs),
       val("ringCount", ringCount), val("supported", supported),
+      val("shared", shared),      val("ringFds", ringFds),
   };
   napi_define_properties(env, result, sizeof(props) / sizeof(props[0]), props);
   return result;
@@ -529,12 +535,16 @@ napi_value OpNames(napi_env env, napi_callback_info) {
   return arr;
 }
 
-// liveObjects() -> [hosts, blocks] alive in the whole process (tests of reclamation).
+// liveObjects() -> [hosts, blocks, shared groups, rings of the group, engines attached to it], for the
+// whole process (tests of reclamation and of ring sharing).
 napi_value LiveObjects(napi_env env, napi_callback_info) {
+  int64_t groups = 0, rings = 0, engines = 0;
+  RingGroup::info(&groups, &rings, &engines);
+  const double v[] = {static_cast<double>(gLiveHosts.load()), static_cast<double>(gLiveBlocks.load()),
+                      static_cast<double>(groups), static_cast<double>(rings), static_cast<double>(engines)};
   napi_value arr;
-  napi_create_array_with_length(env, 2, &arr);
-  napi_set_element(env, arr, 0, num(env, static_cast<double>(gLiveHosts.load())));
-  napi_set_element(env, arr, 1, num(env, static_cast<double>(gLiveBlocks.load())));
+  napi_create_array_with_length(env, 5, &arr);
+  for (uint32_t i = 0; i < 5; ++i) napi_set_element(env, arr, i, num(env, v[i]));
   return arr;
 }
 

@@ -5,15 +5,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <mutex>
 #include <cerrno>
 
 namespace auraio {
 
 namespace {
-// user_data layout: gen << 21 | internal << 20 | slot. Internal SQEs (cancel) are never reported to JS.
+// user_data layout: engine << 53 | gen << 21 | internal << 20 | slot (engine: index in a shared group, 0
+// for private rings). Internal SQEs (cancel) are never reported to JS.
 constexpr uint64_t kInternal = 1ull << kSlotBits;
 constexpr uint64_t kSlotMask = kMaxSlots - 1;
-inline uint64_t userData(uint32_t s, uint64_t gen) { return (gen << (kSlotBits + 1)) | s; }
+
 constexpr int kMaxRounds = 64;
 }  // namespace
 
@@ -27,7 +30,26 @@ Engine::~Engine() { destroy(0); }
 
 int Engine::init(const EngineOptions& o, int eventfd, const char** stage) {
   submitBatch_ = std::max(1u, o.submitBatch);
-  for (unsigned i = 0; i < o.rings; ++i) {
+  if (o.shared) {
+    inbox_.wakeFd = eventfd;
+    int err = 0;
+    group_ = RingGroup::attach(o.rings, o.ring, &inbox_, &groupIndex_, &err);
+    if (group_ == nullptr) {
+      *stage = "io_uring_queue_init_params";
+      return err;
+    }
+    shared_ = true;
+    tag_ = static_cast<uint64_t>(groupIndex_) << kEngineTagShift;
+    // The first shared engine chose the group's ring count; the host sized our counters for o.rings,
+    // which it took from the group (RingGroup::ringsFor) unless the group came and went meanwhile.
+    const unsigned n = std::min(group_->ringCount(), o.rings);
+    for (unsigned i = 0; i < n; ++i) {
+      auto r = std::make_unique<Ring>();
+      r->attachShared(&group_->ring(i), &group_->ring(i).ring, counters_ + i * kCounterStride, hist_ + i * kLatencyBuckets);
+      rings_.push_back(std::move(r));
+    }
+  }
+  for (unsigned i = 0; !shared_ && i < o.rings; ++i) {
     auto r = std::make_unique<Ring>();
     int e = r->init(o.ring, eventfd, counters_ + i * kCounterStride, hist_ + i * kLatencyBuckets);
     if (e < 0) {
@@ -37,7 +59,7 @@ int Engine::init(const EngineOptions& o, int eventfd, const char** stage) {
     }
     rings_.push_back(std::move(r));
   }
-  io_uring_probe* probe = io_uring_get_probe_ring(&rings_[0]->ring);
+  io_uring_probe* probe = io_uring_get_probe_ring(rings_[0]->u);
   for (int k = 0; k < kOpKinds; ++k) {
     int opcode = opcodeOf(static_cast<OpKind>(k));
     bool has = probe != nullptr && opcode <= probe->last_op && io_uring_opcode_supported(probe, opcode);
@@ -69,10 +91,15 @@ unsigned Engine::route(uint32_t need) {
   unsigned home = cpu < 0 ? 0 : static_cast<unsigned>(cpu) % n;
   Ring& r = *rings_[home];
   if (!r.atLimit(need)) return home;
+  // Load of a shared ring is every attached engine's in-flight ops (one relaxed load), plus our queue.
+  auto loadOf = [](const Ring& x) -> uint64_t {
+    const int64_t inflight = x.sh != nullptr ? x.sh->inflight.load(std::memory_order_relaxed) : x.inflight;
+    return static_cast<uint64_t>(inflight < 0 ? 0 : inflight) + x.queuedOps;
+  };
   unsigned best = home;
-  uint64_t bestLoad = static_cast<uint64_t>(r.inflight) + r.queuedOps;
+  uint64_t bestLoad = loadOf(r);
   for (unsigned j = 0; j < n; ++j) {
-    uint64_t load = static_cast<uint64_t>(rings_[j]->inflight) + rings_[j]->queuedOps;
+    const uint64_t load = loadOf(*rings_[j]);
     if (load < bestLoad) {
       best = j;
       bestLoad = load;
@@ -122,9 +149,11 @@ void Engine::issue(uint32_t s, Ring& r) {
     r.inflight += 1;
     r.ctr[kInFlight] += 1;
     r.ctr[kFallbacks] += 1;
+    if (r.sh != nullptr) r.sh->inflight.fetch_add(1, std::memory_order_relaxed);
     host_->runFallback(s);
     return;
   }
+  const uint64_t t = callNs_ != 0 ? callNs_ : nowNs();
   if (r.sqSpace() < need) {
     r.flush();
     if (r.sqSpace() < need) {
@@ -136,20 +165,20 @@ void Engine::issue(uint32_t s, Ring& r) {
       return;
     }
   }
-  const uint64_t t = callNs_ != 0 ? callNs_ : nowNs();
   for (int32_t c = static_cast<int32_t>(s); c >= 0;) {
     Slot& x = slots_.at(c);
-    io_uring_sqe* q = io_uring_get_sqe(&r.ring);
-    prepSqe(q, x.op, userData(static_cast<uint32_t>(c), x.gen));
+    io_uring_sqe* q = r.getSqe();
+    prepSqe(q, x.op, tagged(static_cast<uint32_t>(c), x.gen));
     if (x.next >= 0) q->flags |= IOSQE_IO_LINK;
     x.state = SlotState::InKernel;
     x.startNs = t;
     c = x.next;
   }
   r.pending += need;
+  if (r.pending >= submitBatch_) r.flush();
   r.inflight += need;
   r.ctr[kInFlight] += need;
-  if (r.pending >= submitBatch_) r.flush();
+  if (r.sh != nullptr) r.sh->inflight.fetch_add(need, std::memory_order_relaxed);
 }
 
 void Engine::promote(Ring& r) {
@@ -177,6 +206,7 @@ void Engine::complete(uint32_t s, int64_t res, uint64_t now) {
   Slot& sl = slots_.at(s);
   Ring& r = *rings_[sl.ring];
   r.inflight -= 1;
+  if (r.sh != nullptr) r.sh->inflight.fetch_sub(1, std::memory_order_relaxed);
   r.ctr[kInFlight] -= 1;
   r.ctr[kCompleted] += 1;
   const uint64_t us = now > sl.startNs ? (now - sl.startNs) / 1000 : 0;
@@ -247,12 +277,17 @@ uint32_t Engine::collect() {
     ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(i));
   }
   uint64_t now = 0;
+  if (shared_) {
+    collectInbox(nowNs());
+    collecting_ = false;
+    return outCount_;
+  }
   io_uring_cqe* cqes[256];
   for (auto& rp : rings_) {
     Ring& r = *rp;
     while (outCount_ < kDeliverCapacity) {
       unsigned want = std::min<unsigned>(256, kDeliverCapacity - outCount_);
-      unsigned n = io_uring_peek_batch_cqe(&r.ring, cqes, want);
+      unsigned n = io_uring_peek_batch_cqe(r.u, cqes, want);
       if (n == 0) break;
       if (now == 0) now = nowNs();
       for (unsigned j = 0; j < n; ++j) {
@@ -262,15 +297,35 @@ uint32_t Engine::collect() {
         const uint32_t s = static_cast<uint32_t>(ud & kSlotMask);
         if (s >= slots_.capacity()) continue;
         Slot& sl = slots_.at(s);
-        if (sl.state != SlotState::InKernel || userData(s, sl.gen) != ud) continue;
+        if (sl.state != SlotState::InKernel || tagged(s, sl.gen) != ud) continue;
         complete(s, res, now);
       }
-      io_uring_cq_advance(&r.ring, n);
+      io_uring_cq_advance(r.u, n);
       if (n < want) break;
     }
   }
   collecting_ = false;
   return outCount_;
+}
+
+void Engine::collectInbox(uint64_t now) {
+  if (inboxPos_ >= inboxLocal_.size() && inbox_.nonEmpty.load(std::memory_order_acquire)) {
+    // Swap, not copy: both vectors keep their capacity, so a steady stream allocates nothing.
+    inboxLocal_.clear();
+    inboxPos_ = 0;
+    std::lock_guard<std::mutex> lk(inbox_.mu);
+    inboxLocal_.swap(inbox_.items);
+    inbox_.nonEmpty.store(false, std::memory_order_relaxed);
+  }
+  const uint32_t cap = slots_.capacity();
+  while (inboxPos_ < inboxLocal_.size() && outCount_ < kDeliverCapacity) {
+    const auto [ud, res] = inboxLocal_[inboxPos_++];
+    const uint32_t s = static_cast<uint32_t>(ud & kSlotMask);
+    if (s >= cap) continue;
+    Slot& sl = slots_.at(s);
+    if (sl.state != SlotState::InKernel || tagged(s, sl.gen) != ud) continue;
+    complete(s, res, now);
+  }
 }
 
 void Engine::flushAll() {
@@ -283,10 +338,12 @@ void Engine::pump() {
   bool pending = !ready_.empty();
   for (auto& r : rings_) pending = pending || r->pending != 0 || r->inflight != 0 || !r->fifo.empty();
   if (!pending) {
-    // Nothing of ours is outstanding; still drain internal CQEs (cancels) so the CQ never fills.
+    // Nothing of ours is outstanding; still drain internal CQEs (cancels) so the CQ never fills. (A
+    // shared ring's CQ is the reaper's.)
     for (auto& r : rings_) {
-      unsigned ready = io_uring_cq_ready(&r->ring);
-      if (ready) io_uring_cq_advance(&r->ring, ready);
+      if (shared_) break;
+      unsigned ready = io_uring_cq_ready(r->u);
+      if (ready) io_uring_cq_advance(r->u, ready);
     }
     if (active_ == 0) host_->setActive(false);
     return;
@@ -313,14 +370,16 @@ void Engine::pump() {
     // CQEs posted while notifications were off signalled nobody: look once more after re-enabling.
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (auto& r : rings_) {
-      missed = missed || io_uring_cq_ready(&r->ring) != 0;
+      missed = missed || (!shared_ && io_uring_cq_ready(r->u) != 0);
       inKernel = inKernel || r->inflight != 0;
     }
+    // The reaper writes our eventfd after filling the inbox, so only what we left behind needs a wake.
+    missed = missed || (shared_ && hasImmediateWork());
   }
   if (missed) host_->wake();
   // An io-wq worker on another CPU can post a CQE and read the flag before our re-enable is visible to
   // it (store->load reordering on both sides): a slow timer bounds that rare miss instead of a hang.
-  host_->backstop(inKernel);
+  host_->backstop(inKernel && !shared_);
   if (active_ == 0) host_->setActive(false);
 }
 
@@ -363,8 +422,9 @@ void Engine::fallbackDone(uint32_t s, int64_t result) {
 void Engine::prepCancel(Ring& r, uint64_t ud) {
   io_uring_sqe* q = r.sqe();
   if (q == nullptr) return;  // best effort: the op still completes on its own
+  // The target's user_data carries our engine tag, so on a shared ring only our op can match.
   io_uring_prep_cancel64(q, ud, 0);
-  io_uring_sqe_set_data64(q, kInternal);
+  io_uring_sqe_set_data64(q, kInternal | tag_);
   r.pending += 1;
 }
 
@@ -386,7 +446,7 @@ void Engine::cancelSlot(uint32_t s) {
       r.ctr[kCancels] += 1;
       for (int32_t c = static_cast<int32_t>(s); c >= 0; c = slots_.at(c).next) {
         Slot& x = slots_.at(c);
-        if (x.state == SlotState::InKernel) prepCancel(r, userData(static_cast<uint32_t>(c), x.gen));
+        if (x.state == SlotState::InKernel) prepCancel(r, tagged(static_cast<uint32_t>(c), x.gen));
       }
       break;
     }
@@ -433,6 +493,7 @@ void Engine::setLimit(unsigned ring, uint32_t limit) {
 
 void Engine::destroy(int waitMs) {
   if (closed_) return;
+  if (shared_) return destroyShared(waitMs);
   closed_ = true;
   const uint32_t cap = slots_.capacity();
   // Only SQE-backed ops are waited for: thread-pool requests are the host's to wait for.
@@ -440,7 +501,7 @@ void Engine::destroy(int waitMs) {
   for (uint32_t s = 0; s < cap; ++s) {
     Slot& sl = slots_.at(s);
     if (sl.state == SlotState::InKernel) {
-      prepCancel(*rings_[sl.ring], userData(s, sl.gen));
+      prepCancel(*rings_[sl.ring], tagged(s, sl.gen));
       ++inKernel[sl.ring];
     }
   }
@@ -455,26 +516,77 @@ void Engine::destroy(int waitMs) {
       uint64_t left = deadline - now;
       __kernel_timespec ts{static_cast<long long>(left / 1000000000ull), static_cast<long long>(left % 1000000000ull)};
       io_uring_cqe* cqe = nullptr;
-      if (io_uring_wait_cqe_timeout(&r.ring, &cqe, &ts) < 0) break;
+      if (io_uring_wait_cqe_timeout(r.u, &cqe, &ts) < 0) break;
       unsigned head;
       unsigned n = 0;
-      io_uring_for_each_cqe(&r.ring, head, cqe) {
+      io_uring_for_each_cqe(r.u, head, cqe) {
         ++n;
         const uint64_t ud = cqe->user_data;
         if (ud & kInternal) continue;
         const uint32_t s = static_cast<uint32_t>(ud & kSlotMask);
         if (s >= cap) continue;
         Slot& sl = slots_.at(s);
-        if (sl.state != SlotState::InKernel || userData(s, sl.gen) != ud) continue;
+        if (sl.state != SlotState::InKernel || tagged(s, sl.gen) != ud) continue;
         sl.state = SlotState::Done;
         if (sl.op.kind == OpKind::Openat && cqe->res >= 0) ::close(cqe->res);
         r.inflight -= 1;
         --inKernel[ri];
       }
-      io_uring_cq_advance(&r.ring, n);
+      io_uring_cq_advance(r.u, n);
     }
   }
   for (auto& r : rings_) r->exit();
+  ready_.clear();
+}
+
+void Engine::destroyShared(int waitMs) {
+  closed_ = true;
+  const uint32_t cap = slots_.capacity();
+  uint32_t inKernel = 0;
+  for (uint32_t s = 0; s < cap; ++s) {
+    Slot& sl = slots_.at(s);
+    if (sl.state == SlotState::InKernel) {
+      prepCancel(*rings_[sl.ring], tagged(s, sl.gen));
+      ++inKernel;
+    }
+  }
+  flushAll();
+  // The reaper keeps routing while we wait here (other envs keep using the rings): wait on the inbox
+  // until each of our in-kernel ops has its CQE, or the bound passes.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(waitMs);
+  auto settle = [&](uint64_t ud, int64_t res) {
+    const uint32_t s = static_cast<uint32_t>(ud & kSlotMask);
+    if (s >= cap) return;
+    Slot& sl = slots_.at(s);
+    if (sl.state != SlotState::InKernel || tagged(s, sl.gen) != ud) return;
+    sl.state = SlotState::Done;
+    if (sl.op.kind == OpKind::Openat && res >= 0) ::close(static_cast<int>(res));
+    Ring& r = *rings_[sl.ring];
+    r.inflight -= 1;
+    r.sh->inflight.fetch_sub(1, std::memory_order_relaxed);
+    --inKernel;
+  };
+  while (inboxPos_ < inboxLocal_.size()) {
+    const auto item = inboxLocal_[inboxPos_++];
+    settle(item.first, item.second);
+  }
+  std::vector<std::pair<uint64_t, int64_t>> got;
+  while (inKernel > 0) {
+    {
+      std::unique_lock<std::mutex> lk(inbox_.mu);
+      if (!inbox_.cv.wait_until(lk, deadline, [this] { return !inbox_.items.empty(); })) break;
+      got.swap(inbox_.items);
+      inbox_.nonEmpty.store(false, std::memory_order_relaxed);
+    }
+    for (auto& item : got) settle(item.first, item.second);
+    got.clear();
+  }
+  // Ops that outlived the bound may still make the kernel read their paths and iovecs: the group keeps
+  // the slot table until its rings exit. (Their JS buffers are the env's; see docs/design/threading.md.)
+  std::unique_ptr<SlotTable> leftovers;
+  if (inKernel > 0) leftovers = std::make_unique<SlotTable>(std::move(slots_));
+  RingGroup::detach(group_, groupIndex_, std::move(leftovers));
+  group_ = nullptr;
   ready_.clear();
 }
 
@@ -484,11 +596,13 @@ namespace auraio {
 
 int Engine::registerBuffers(const std::vector<iovec>& iov) {
   if (closed_) return -EBADF;
+  // Buffer tables are per ring, and a shared ring's table would be every attached engine's.
+  if (shared_) return -EOPNOTSUPP;
   unregisterBuffers();
   for (size_t i = 0; i < rings_.size(); ++i) {
-    int r = io_uring_register_buffers(&rings_[i]->ring, iov.data(), static_cast<unsigned>(iov.size()));
+    int r = io_uring_register_buffers(rings_[i]->u, iov.data(), static_cast<unsigned>(iov.size()));
     if (r < 0) {
-      for (size_t j = 0; j < i; ++j) io_uring_unregister_buffers(&rings_[j]->ring);
+      for (size_t j = 0; j < i; ++j) io_uring_unregister_buffers(rings_[j]->u);
       return r;
     }
   }
@@ -500,7 +614,7 @@ int Engine::unregisterBuffers() {
   if (!buffersRegistered_ || closed_) return 0;
   int res = 0;
   for (auto& r : rings_) {
-    int e = io_uring_unregister_buffers(&r->ring);
+    int e = io_uring_unregister_buffers(r->u);
     if (e < 0) res = e;
   }
   buffersRegistered_ = false;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "group.h"
 #include "histogram.h"
 #include "ring.h"
 #include "slots.h"
@@ -35,6 +36,7 @@ struct EngineOptions {
   RingOptions ring;
   unsigned submitBatch = 32;   // flush a ring as soon as this many SQEs are pending
   uint32_t forceFallbackMask = 0;  // bit per OpKind: pretend the kernel lacks it (tests)
+  bool shared = false;  // attach to the process group's rings (group.h) instead of opening private ones
 };
 
 constexpr uint32_t kDeliverCapacity = 4096;  // pairs per JS call
@@ -45,10 +47,13 @@ class Engine {
       : host_(host), counters_(counters), hist_(hist), out_(deliverBuf) {}
   ~Engine();
 
-  // 0 or -errno; `stage` names what failed ("io_uring_queue_init", "eventfd", ...).
+  // 0 or -errno; `stage` names what failed ("io_uring_queue_init", "eventfd", ...). Private rings signal
+  // `eventfd` on completions; with o.shared the group's reaper writes it when this engine's inbox fills.
   int init(const EngineOptions& o, int eventfd, const char** stage);
 
   unsigned ringCount() const { return static_cast<unsigned>(rings_.size()); }
+  bool shared() const { return shared_; }
+  int ringFd(unsigned i) const { return rings_[i]->u->ring_fd; }
   bool closed() const { return closed_; }
   bool kernelHas(OpKind k) const { return supported_[static_cast<int>(k)]; }
 
@@ -91,8 +96,9 @@ class Engine {
   bool hasImmediateWork() const {
     if (closed_) return false;
     if (!ready_.empty()) return true;
+    if (shared_ && (inboxPos_ < inboxLocal_.size() || inbox_.nonEmpty.load(std::memory_order_relaxed))) return true;
     for (auto& r : rings_)
-      if (r->pending != 0 || io_uring_cq_ready(&r->ring) != 0) return true;
+      if (r->pending != 0 || (!shared_ && io_uring_cq_ready(r->u) != 0)) return true;
     return false;
   }
   // Anything that a pump would submit, reap or deliver.
@@ -114,6 +120,8 @@ class Engine {
   void finish(uint32_t s, int64_t res, bool report);
   void emit(uint32_t s, int64_t res);
   uint32_t collect();
+  void collectInbox(uint64_t now);
+  void destroyShared(int waitMs);
   void flushAll();
   void cancelSlot(uint32_t s);
   void prepCancel(Ring& r, uint64_t userData);
@@ -121,6 +129,8 @@ class Engine {
     if (active_++ == 0) host_->setActive(true);
   }
   uint32_t opsIn(uint32_t head);
+  // user_data of slot s: gen << 21 | slot, plus this engine's index in a shared group (bits 53..62).
+  uint64_t tagged(uint32_t s, uint64_t gen) const { return ((gen << (kSlotBits + 1)) | s) | tag_; }
 
   EngineHost* host_;
   double* counters_;
@@ -141,6 +151,15 @@ class Engine {
   std::vector<std::pair<uint32_t, int64_t>> ready_;  // results produced outside a reap (cancelled, fallback)
   bool supported_[kOpKinds] = {};
   bool buffersRegistered_ = false;
+  // Shared rings: which group, our index in it (also in every user_data as tag_), and the inbox the
+  // reaper fills. inboxLocal_ is the batch taken from the inbox, consumed from inboxPos_.
+  bool shared_ = false;
+  RingGroup* group_ = nullptr;
+  uint32_t groupIndex_ = 0;
+  uint64_t tag_ = 0;
+  mutable Inbox inbox_;
+  std::vector<std::pair<uint64_t, int64_t>> inboxLocal_;
+  size_t inboxPos_ = 0;
 };
 
 uint64_t nowNs();

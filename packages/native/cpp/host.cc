@@ -63,7 +63,9 @@ Host::~Host() {
   if (pairs) pairs->unref();
 }
 
-int Host::open(const EngineOptions& o, napi_value dispatch, const char** stage) {
+int Host::open(const EngineOptions& opts, napi_value dispatch, const char** stage) {
+  EngineOptions o = opts;
+  if (o.shared) o.rings = RingGroup::ringsFor(o.rings);
   counters = SharedBlock::make(static_cast<size_t>(o.rings) * kCounterStride);
   hist = SharedBlock::make(static_cast<size_t>(o.rings) * kLatencyBuckets);
   pairs = SharedBlock::make(2 * kDeliverCapacity);

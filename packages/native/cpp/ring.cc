@@ -2,6 +2,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+
+#include "group.h"
 
 namespace auraio {
 
@@ -47,6 +50,43 @@ void Ring::exit() {
   if (!live_) return;
   live_ = false;
   io_uring_queue_exit(&ring);
+}
+
+}  // namespace auraio
+
+namespace auraio {
+
+int Ring::flushShared() {
+  std::lock_guard<std::mutex> lock(sh->mu);
+  // Every flush under the lock leaves the SQ empty (without SQPOLL the kernel consumes all it is given,
+  // and SUBMIT_ALL keeps going past a bad SQE), so the staged batch normally fits in one enter.
+  unsigned done = 0;
+  int total = 0;
+  while (done < staged_) {
+    unsigned copied = 0;
+    while (done + copied < staged_) {
+      io_uring_sqe* q = io_uring_get_sqe(u);
+      if (q == nullptr) break;
+      *q = stage_[done + copied];
+      ++copied;
+    }
+    int r = io_uring_submit(u);
+    ctr[kEnters] += 1;
+    if (r < 0) {
+      // Keep what the kernel did not take (it stays in the SQ for the next enter, ours or another
+      // engine's: rare enough not to matter) and report the error like a private ring.
+      done += copied;
+      total = r;
+      break;
+    }
+    done += copied;
+    total += r;
+    if (copied == 0) break;
+  }
+  if (done < staged_) std::memmove(&stage_[0], &stage_[done], (staged_ - done) * sizeof(io_uring_sqe));
+  staged_ -= done;
+  pending = staged_;
+  return total;
 }
 
 }  // namespace auraio

@@ -17,14 +17,18 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 // N-API finalizers run after the GC that found the objects dead, from the loop: collect and yield until
 // the counts settle. Bounded by rounds, not by time.
+const counts = () => {
+  const { hosts, blocks } = nativeObjects()
+  return { hosts, blocks }
+}
 const settle = async (target: { hosts: number; blocks: number }) => {
   for (let i = 0; i < 100; i++) {
-    const now = nativeObjects()
+    const now = counts()
     if (now.hosts <= target.hosts && now.blocks <= target.blocks) return now
     gc()
     await new Promise((r) => setImmediate(r))
   }
-  return nativeObjects()
+  return counts()
 }
 
 const fifo = (name: string): number => {

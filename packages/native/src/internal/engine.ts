@@ -65,8 +65,16 @@ export interface EngineOptions {
   /** io-wq worker cap per submitting thread: a number (both kinds) or [bounded, unbounded] */
   readonly iowqMaxWorkers?: number | readonly [number, number]
   /**
-   * Attach to process-wide rings shared by worker_threads. Not implemented yet: every env gets its own
-   * rings and `engine.shared` is false.
+   * Attach to the process-wide rings shared by every engine opened with `shared: true`, on the main
+   * thread and in any worker_thread (default false: this env gets private rings). The first shared
+   * engine creates the group with its `rings` (default: online CPUs) and `entries`; later ones attach
+   * to it whatever they ask, so N workers use CPU-count rings instead of N × CPU-count. Submission from
+   * any thread goes through a per-ring lock (one `io_uring_enter` per ring per batch, as usual); a
+   * native reaper thread routes each completion back to the engine that submitted it, and callbacks
+   * run on that engine's thread. Slots, limits, the limit FIFO, counters and histograms stay per
+   * engine (`setLimit` bounds this engine's ops on a ring); routing sees the ring-wide in-flight count.
+   * The group is torn down when its last engine closes. Not combinable with `sqpoll`; registered
+   * buffers are refused on shared rings (`registerBuffers` returns a reason).
    */
   readonly shared?: boolean
   /** flush a ring as soon as this many SQEs are pending (default 32) */
@@ -132,8 +140,13 @@ export class Engine {
   readonly counters: Float64Array
   /** Which ops run on io_uring and which on the libuv thread pool (opcode missing in the kernel). */
   readonly supported: Readonly<Record<OpName, "io_uring" | "threadpool">>
-  /** Always false for now: see EngineOptions.shared. */
-  readonly shared = false
+  /** Whether this engine is attached to the process-wide shared rings (see EngineOptions.shared). */
+  readonly shared: boolean
+  /**
+   * The io_uring file descriptor of each ring this engine submits to: engines attached to the shared
+   * rings see the same fds, private engines their own.
+   */
+  readonly ringFds: ReadonlyArray<number>
   /** Promise forms of every op, validated like the callback forms. */
   readonly promises: EnginePromises
   private readonly native: NativeEngine
@@ -163,6 +176,8 @@ export class Engine {
     raw = new RawEngine(res)
     this.raw = raw
     this.ringCount = res.ringCount
+    this.shared = res.shared
+    this.ringFds = Object.freeze([...res.ringFds])
     this.counters = res.counters
     this.latency = res.latency
     const supported = {} as Record<OpName, "io_uring" | "threadpool">
@@ -259,7 +274,9 @@ export class Engine {
     if (r < 0) {
       const code = errnoName(r)
       const reason =
-        code === "ENOMEM"
+        code === "EOPNOTSUPP" && this.shared
+          ? "registered buffers are per ring, and this engine's rings are shared with other engines (shared: true)"
+          : code === "ENOMEM"
           ? `the kernel could not pin ${bs.reduce((a, b) => a + b.byteLength, 0)} bytes: RLIMIT_MEMLOCK is too low (raise it with ulimit -l / LimitMEMLOCK=)`
           : `io_uring_register_buffers failed with ${code}`
       return { registered: false, reason }
@@ -442,6 +459,8 @@ const validateOptions = (o: EngineOptions) => {
     unbounded = V.int(o.iowqMaxWorkers[1], "iowqMaxWorkers[1]", 1, 65536)
   } else if (o.iowqMaxWorkers !== undefined) throw new TypeError("iowqMaxWorkers must be a number or [bounded, unbounded]")
   const submitBatch = o.submitBatch === undefined ? 32 : V.int(o.submitBatch, "submitBatch", 1, entries)
+  if (o.shared !== undefined && typeof o.shared !== "boolean") throw new TypeError("shared must be a boolean")
+  if (o.shared === true && o.sqpoll === true) throw new TypeError("sqpoll cannot be combined with shared rings")
   let mask = 0
   for (const name of o.fallbackOps ?? []) {
     const i = OP_NAMES.indexOf(name)
@@ -456,7 +475,8 @@ const validateOptions = (o: EngineOptions) => {
     iowqBounded: bounded,
     iowqUnbounded: unbounded,
     submitBatch,
-    forceFallbackMask: mask
+    forceFallbackMask: mask,
+    shared: o.shared === true
   }
 }
 
@@ -548,12 +568,18 @@ export interface NativeObjects {
   readonly hosts: number
   /** native blocks behind `counters`, latency histograms and delivery buffers */
   readonly blocks: number
+  /** shared ring groups alive (0 or 1) */
+  readonly sharedGroups: number
+  /** rings of the shared group (0 when there is none) */
+  readonly sharedRings: number
+  /** engines (in any env) attached to the shared group */
+  readonly sharedEngines: number
 }
 
 /** @internal */
 export const nativeObjects = (): NativeObjects => {
-  const [hosts, blocks] = loadAddon().liveObjects()
-  return { hosts: hosts!, blocks: blocks! }
+  const [hosts, blocks, sharedGroups, sharedRings, sharedEngines] = loadAddon().liveObjects()
+  return { hosts: hosts!, blocks: blocks!, sharedGroups: sharedGroups!, sharedRings: sharedRings!, sharedEngines: sharedEngines! }
 }
 
 export { EngineClosedError }

@@ -8,6 +8,8 @@ export interface NativeEngine {
   readonly pairs: Float64Array
   readonly ringCount: number
   readonly supported: ReadonlyArray<boolean>
+  readonly shared: boolean
+  readonly ringFds: ReadonlyArray<number>
   read(fd: number, buf: Uint8Array, len: number, pos: number): number
   write(fd: number, buf: Uint8Array, len: number, pos: number): number
   readv(fd: number, bufs: ReadonlyArray<Uint8Array>, pos: number): number
@@ -56,6 +58,7 @@ export interface NativeOpenOptions {
   readonly iowqUnbounded: number
   readonly submitBatch: number
   readonly forceFallbackMask: number
+  readonly shared: boolean
 }
 
 /** @internal */
