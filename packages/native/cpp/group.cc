@@ -99,7 +99,11 @@ int RingGroup::init(unsigned rings, const RingOptions& o) {
     rings_.push_back(std::move(sr));
     if (r < 0) return r;
   }
-  reaper_ = std::thread([this] { reap(); });
+  try {
+    reaper_ = std::thread([this] { reap(); });
+  } catch (...) {
+    return -EAGAIN;  // no thread for the reaper: report it like any other setup failure
+  }
   return 0;
 }
 

@@ -41,6 +41,29 @@ for (let round = 0; round < 3; round++) {
   for (let i = 0; i < 200; i++) allocAligned(8192)
   gc()
 }
+// Shared rings: two engines on the process group run the mixed load side by side, one closes with a
+// blocked read (cancelled by its bound) while the other keeps going; the group goes with the last one.
+{
+  const a = openEngine({ shared: true, entries: 64 })
+  const b = openEngine({ shared: true })
+  const fifo = path.join(dir, "shared.fifo")
+  execFileSync("mkfifo", [fifo])
+  const ffd = fs.openSync(fifo, fs.constants.O_RDWR)
+  const runs = await Promise.all([
+    runMixedLoad(a, { dir: fs.mkdtempSync(path.join(dir, "sa-")), ops: 3000, concurrency: 32, seed: 11 }),
+    runMixedLoad(b, { dir: fs.mkdtempSync(path.join(dir, "sb-")), ops: 3000, concurrency: 32, seed: 12 }),
+    (async () => {
+      for (let i = 0; i < 4; i++) a.raw.read(ffd, new Uint8Array(16), 16, -1, () => void ops++)
+    })()
+  ])
+  for (const res of runs.slice(0, 2) as Array<Awaited<ReturnType<typeof runMixedLoad>>>)
+    if (res.errors.length > 0 || res.ops !== 3000) throw new Error(`shared workload failed: ${res.errors[0]}`)
+  ops += 6000
+  await a.close(20)
+  await b.close()
+  fs.closeSync(ffd)
+  gc()
+}
 fs.rmSync(dir, { recursive: true, force: true })
 console.log(`[reliability] lsan-workload ops=${ops}`)
 process.exit(0)

@@ -17,6 +17,7 @@ export const config: Config.Config<AuraEngine.Options> = Config.map(
     rings: opt(Config.integer("AURAIO_RINGS")),
     entries: opt(Config.integer("AURAIO_ENTRIES")),
     sqpoll: opt(Config.boolean("AURAIO_SQPOLL")),
+    shared: opt(Config.boolean("AURAIO_SHARED")),
     iowqMaxWorkers: opt(Config.integer("AURAIO_IOWQ_MAX_WORKERS")),
     registeredBuffers: opt(Config.boolean("AURAIO_REGISTERED_BUFFERS")),
     poolCapBytes: opt(Config.integer("AURAIO_POOL_CAP_BYTES")),
