@@ -160,6 +160,7 @@ class Engine {
   mutable Inbox inbox_;
   std::vector<std::pair<uint64_t, int64_t>> inboxLocal_;
   size_t inboxPos_ = 0;
+  std::vector<std::pair<uint64_t, int64_t>> foreign_;  // others' CQEs we reaped, to route
 };
 
 uint64_t nowNs();

@@ -136,6 +136,7 @@ void RingGroup::reap() {
     for (;;) {
       bool any = false;
       for (auto& rp : rings_) {
+        std::lock_guard<std::mutex> cq(rp->cqMu);
         unsigned n = io_uring_peek_batch_cqe(&rp->ring, cqes, 256);
         if (n == 0) continue;
         any = true;
@@ -147,32 +148,35 @@ void RingGroup::reap() {
       }
       if (!any || batch.size() >= 4096) break;
     }
-    if (batch.empty()) continue;
-    // Group by engine so each inbox is locked and each env woken once per batch.
-    std::stable_sort(batch.begin(), batch.end(),
-                     [](const auto& a, const auto& b) { return (a.first & kEngineTagMask) < (b.first & kEngineTagMask); });
-    std::lock_guard<std::mutex> rl(routeMu_);
-    size_t i = 0;
-    while (i < batch.size()) {
-      const uint64_t tag = batch[i].first & kEngineTagMask;
-      size_t j = i;
-      while (j < batch.size() && (batch[j].first & kEngineTagMask) == tag) ++j;
-      Inbox* in = engines_[tag >> kEngineTagShift];
-      // A CQE whose engine has left (it gave up waiting, or a cancelled op of a terminated worker) has
-      // nobody to go to: drop it. Its memory is in leftovers_ until the rings exit.
-      if (in != nullptr) {
-        {
-          std::lock_guard<std::mutex> il(in->mu);
-          in->items.insert(in->items.end(), batch.begin() + static_cast<std::ptrdiff_t>(i),
-                           batch.begin() + static_cast<std::ptrdiff_t>(j));
-          in->nonEmpty.store(true, std::memory_order_release);
-        }
-        in->cv.notify_all();
-        uint64_t one = 1;
-        (void)!::write(in->wakeFd, &one, sizeof(one));
+    if (!batch.empty()) route(batch);
+  }
+}
+
+void RingGroup::route(std::vector<std::pair<uint64_t, int64_t>>& batch) {
+  // Group by engine so each inbox is locked and each env woken once per batch.
+  std::stable_sort(batch.begin(), batch.end(),
+                   [](const auto& a, const auto& b) { return (a.first & kEngineTagMask) < (b.first & kEngineTagMask); });
+  std::lock_guard<std::mutex> rl(routeMu_);
+  size_t i = 0;
+  while (i < batch.size()) {
+    const uint64_t tag = batch[i].first & kEngineTagMask;
+    size_t j = i;
+    while (j < batch.size() && (batch[j].first & kEngineTagMask) == tag) ++j;
+    Inbox* in = engines_[tag >> kEngineTagShift];
+    // A CQE whose engine has left (it gave up waiting, or a cancelled op of a terminated worker) has
+    // nobody to go to: drop it. Its memory is in leftovers_ until the rings exit.
+    if (in != nullptr) {
+      {
+        std::lock_guard<std::mutex> il(in->mu);
+        in->items.insert(in->items.end(), batch.begin() + static_cast<std::ptrdiff_t>(i),
+                         batch.begin() + static_cast<std::ptrdiff_t>(j));
+        in->nonEmpty.store(true, std::memory_order_release);
       }
-      i = j;
+      in->cv.notify_all();
+      uint64_t one = 1;
+      (void)!::write(in->wakeFd, &one, sizeof(one));
     }
+    i = j;
   }
 }
 

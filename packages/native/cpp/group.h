@@ -2,11 +2,14 @@
 // worker_thread). One group per process, created by the first shared engine and torn down by the last.
 //
 //   submit (any env thread)  ── SharedRing::mu ──► SQEs, io_uring_enter (one per ring per batch)
-//   kernel posts CQEs ──► group eventfd ──► reaper thread (the only CQ consumer)
+//   right after its enter, the submitting thread reaps the CQ (SharedRing::cqMu, try-lock): its own
+//        CQEs (page-cache reads complete inside the enter) go straight to its callbacks, others' are routed
+//   kernel posts CQEs ──► group eventfd ──► reaper thread reaps what is left (async completions)
 //        └─ user_data carries the engine's index (bits 53..62) ─► that engine's Inbox + its env's eventfd
 //   env loop wakes ──► Engine drains its Inbox on its own thread and calls JS as for private rings
 //
-// Plain C++ (no Node headers). Lock order: gGroupMu → routeMu → Inbox::mu; SharedRing::mu alone.
+// Plain C++ (no Node headers). Lock order: gGroupMu → routeMu → Inbox::mu; SharedRing::mu and
+// SharedRing::cqMu are each taken alone.
 #pragma once
 #include <liburing.h>
 
@@ -26,7 +29,8 @@ namespace auraio {
 
 // One io_uring shared by several engines: the SQ side is guarded by `mu`; the CQ belongs to the reaper.
 struct SharedRing {
-  std::mutex mu;
+  std::mutex mu;    // SQ: copy staged SQEs in, io_uring_enter
+  std::mutex cqMu;  // CQ: peek + advance (the reaper, or a submitter right after its enter)
   io_uring ring{};
   bool live = false;
   std::atomic<int64_t> inflight{0};  // ops of every attached engine in this ring (routing looks at it)
@@ -60,6 +64,9 @@ class RingGroup {
   static void info(int64_t* groups, int64_t* rings, int64_t* engines);
 
   unsigned ringCount() const { return static_cast<unsigned>(rings_.size()); }
+  // Hands (user_data, res) pairs to their engines' inboxes and wakes those envs (one lock and one wake
+  // per engine). Pairs of engines that have left are dropped. Reorders `batch`.
+  void route(std::vector<std::pair<uint64_t, int64_t>>& batch);
   SharedRing& ring(unsigned i) { return *rings_[i]; }
   int ringFd(unsigned i) const { return rings_[i]->ring.ring_fd; }
 
