@@ -1,7 +1,7 @@
 // `shared: true`: the main thread and worker_threads submit to one process-wide set of rings; every
 // completion comes back to the thread that submitted it. Real kernel rings, workers from the package's
 // dist (built by `tsc -b packages/native`).
-import { execFileSync } from "node:child_process"
+import { execFileSync, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -160,6 +160,17 @@ describe("shared rings (worker_threads)", () => {
     expect(await settled(0)).toBe(0)
     expect(nativeObjects().sharedGroups).toBe(0)
     expect(ringFdsOpen()).toBe(0)
+  })
+
+  it("a process that exits (process.exit, an uncaught throw) with shared ops in flight in three threads exits with its own status", () => {
+    const fifo = path.join(dir, "x.fifo")
+    execFileSync("mkfifo", [fifo])
+    const file = patterned("x.bin", REGION, () => 5)
+    const child = new URL("./fixtures/shared-exit.mjs", import.meta.url).pathname
+    for (const [how, status] of [["exit", 7], ["throw", 1]] as const) {
+      const r = spawnSync(process.execPath, [child, fifo, file, how], { encoding: "utf8", timeout: 20_000 })
+      expect({ how, status: r.status, signal: r.signal }).toEqual({ how, status, signal: null })
+    }
   })
 
   it("private engines stay private next to shared ones; shared engines refuse registered buffers with a reason", async () => {
