@@ -173,6 +173,36 @@ describe("shared rings (worker_threads)", () => {
     }
   })
 
+  it("limits are per engine: one engine's full queue on a shared ring does not hold back another's ops", async () => {
+    const fifo = path.join(dir, "l.fifo")
+    execFileSync("mkfifo", [fifo])
+    const pfd = fs.openSync(fifo, fs.constants.O_RDWR)
+    const file = patterned("l.bin", REGION, () => 4)
+    const fd = fs.openSync(file, "r")
+    const a = openEngine({ shared: true })
+    const b = openEngine({ shared: true })
+    for (let r = 0; r < a.ringCount; r++) a.setLimit(r, 1)
+    // a: one blocked read per ring fills its limit; the rest wait in a's own FIFOs.
+    const blocked = Array.from({ length: a.ringCount + 4 }, () => raw((cb) => a.raw.read(pfd, new Uint8Array(8), 8, -1, cb)))
+    const queued = () => a.stats().total.queued
+    expect(queued()).toBeGreaterThanOrEqual(4)
+    // b is not limited by a's limit on the same rings.
+    for (let i = 0; i < 64; i++) {
+      const buf = new Uint8Array(4096)
+      expect(await raw((cb) => b.raw.read(fd, buf, 4096, 4096 * i, cb))).toBe(4096)
+      expect(buf[9]).toBe(byteAt(4096 * i + 9, 4))
+    }
+    expect(b.stats().total.queued).toBe(0)
+    expect(queued()).toBeGreaterThanOrEqual(4)
+    await a.close(0)
+    const ECANCELED = errno("ECANCELED")
+    expect(await Promise.all(blocked)).toEqual(blocked.map(() => ECANCELED))
+    await b.close()
+    fs.closeSync(fd)
+    fs.closeSync(pfd)
+    expect(await settled(0)).toBe(0)
+  })
+
   it("private engines stay private next to shared ones; shared engines refuse registered buffers with a reason", async () => {
     const a = openEngine({ shared: true, rings: 1 })
     const p = openEngine({ rings: 1 })
