@@ -71,6 +71,45 @@ describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
       assert.isTrue(after >= 36, `recovered to ${after}`)
     }))
 
+  it.scoped("a slowdown that less depth cannot cure (a neighbour) does not take the throughput away", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256 })
+      const controller = yield* Aimd.run(device.sampler, { p99Target: "0.8 millis" })
+      yield* advance(3000)
+      const before = (yield* controller.status)[0]!.limit
+      assert.isTrue(before >= 36, `converged to ${before}`)
+
+      // Every latency ×4: p99 1.6 ms at any depth up to the knee, so the target cannot be met. Cutting
+      // from past the knee down to it buys latency; cutting below it buys none and costs throughput.
+      device.params.slowdown = 4
+      yield* advance(3000)
+      const late = between(device.trace, 4500, 6000)
+      const held = median(late.map((p) => p.limit))
+      assert.isTrue(held >= 24 && held <= before, `held ${held} (from ${before}): no collapse below the knee`)
+      const kept = median(late.map((p) => p.iops))
+      assert.isTrue(kept >= 0.9 * iops(device.params, before), `IOPS ${kept}: the throughput was not traded away`)
+
+      // The neighbour leaves: the target is met again and the controller is free to cut once more.
+      device.params.slowdown = 1
+      yield* advance(1000)
+      const ring = (yield* controller.status)[0]!
+      assert.isTrue(ring.limit >= 36, `limit ${ring.limit} after`)
+    }))
+
+  it.scoped("with a target, the steady-state p99 stays under it rather than around it", () =>
+    Effect.gen(function*() {
+      // The device's p99 is 400 µs up to depth 48 and crosses 0.6 ms at depth ~55: the target binds
+      // just past the knee, where re-probes would keep crossing it if the controller aimed at it.
+      const device = makeDevice({ offered: 256 })
+      yield* Aimd.run(device.sampler, { p99Target: "0.6 millis" })
+      yield* advance(10_000)
+      const steady = between(device.trace, 3000, 10_000)
+      const over = steady.filter((p) => p.p99Us > 600).length / steady.length
+      assert.isTrue(over <= 0.02, `${(over * 100).toFixed(1)} % of ticks over the target`)
+      const mean = steady.reduce((a, p) => a + p.iops, 0) / steady.length
+      assert.isTrue(mean >= 0.85 * iops(device.params, 48), `mean IOPS ${mean}`)
+    }))
+
   it.scoped("app-limited: no growth while in-flight < limit/2; passthrough keeps what it learned", () =>
     Effect.gen(function*() {
       const device = makeDevice({ offered: 256 })

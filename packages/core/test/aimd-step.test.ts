@@ -64,6 +64,8 @@ interface Row {
   readonly phase: Aimd.Phase
   readonly limit: number | readonly [number, number]
   readonly learned?: number
+  /** The target floor after the ticks. */
+  readonly floor?: number
 }
 
 const rows: ReadonlyArray<Row> = [
@@ -131,20 +133,174 @@ const rows: ReadonlyArray<Row> = [
     limit: 40
   },
   {
-    name: "probe: one 35 ms window's p99 over the target is no verdict (too few samples)",
+    name: "probe: one 35 ms window's p99 over the target is no verdict (too few samples): no cut, no step up",
     options: { p99Target: "1 millis" },
     from: { phase: "probe", learnedLimit: 40, limit: 40 },
     ticks: [{ p99Us: 1500 }],
     phase: "probe",
+    limit: 40
+  },
+  {
+    name: "probe: a window p99 under the headroom (0.8 of the target) steps up",
+    options: { p99Target: "1 millis" },
+    from: { phase: "probe", learnedLimit: 40, limit: 40 },
+    ticks: [{ p99Us: 700 }],
+    phase: "probe",
     limit: 45
   },
   {
-    name: "probe: a target verdict (≥ 1000 completions, ≥ 150 ms) over the target backs off in proportion",
+    // Held at 40 (window p99s over the headroom), then the verdict: ×(0.8 × 1 ms / 1.5 ms) aims the p99
+    // at 80 % of the target.
+    name: "probe: a target verdict (≥ 1000 completions, ≥ 150 ms) over the target cuts to aim under it",
     options: { p99Target: "1 millis" },
     from: { phase: "probe", learnedLimit: 40, limit: 40 },
     ticks: times(5, { p99Us: 1500 }),
     phase: "backoff",
-    limit: [42, 48]
+    limit: [19, 23]
+  },
+  {
+    name: "two windows whose p95 is over the target are a breach, without waiting for a verdict",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 40, learnedLimit: 40 },
+    ticks: times(2, { p50Us: 1500, p99Us: 1600 }),
+    phase: "backoff",
+    limit: 20
+  },
+  {
+    name: "one window whose p95 is over the target is not",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 40, learnedLimit: 40 },
+    ticks: [{ p50Us: 1500, p99Us: 1600 }],
+    phase: "settled",
+    limit: 40
+  },
+  {
+    name: "nor are windows where the device stalled (throughput under a third of its recent level)",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 40, learnedLimit: 40 },
+    ticks: [{ completions: 3000 }, ...times(2, { completions: 300, p50Us: 1500, p99Us: 1600 })],
+    phase: "settled",
+    limit: 40
+  },
+  {
+    name: "probe: a verdict within the headroom under the target (0.9 of it) stops the climb there",
+    options: { p99Target: "1 millis" },
+    from: { phase: "probe", learnedLimit: 40, limit: 40 },
+    ticks: times(5, { p99Us: 900 }),
+    phase: "settled",
+    limit: 40,
+    learned: 40
+  },
+  {
+    name: "settled: no re-probe while the last verdict is within the headroom under the target",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 40, learnedLimit: 40, phaseMs: 5000, targetP99Us: 900 },
+    ticks: times(3, { p99Us: 900 }),
+    phase: "settled",
+    limit: 40
+  },
+  {
+    name: "settled: a re-probe once the verdict is comfortably under the target",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 40, learnedLimit: 40, phaseMs: 5000, targetP99Us: 500 },
+    ticks: [{ p99Us: 500 }],
+    phase: "probe",
+    limit: 40
+  },
+  {
+    name: "backoff: target cuts that quartered the depth without relief give the depth back and floor cuts there",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 10, backoffFrom: 20, cutFrom: 40, cutP99Us: 2000 },
+    ticks: times(5, { p99Us: 1900 }),
+    phase: "settled",
+    limit: 40,
+    learned: 40,
+    floor: 40
+  },
+  {
+    name: "settled: the same across episodes of a series of small target cuts (p99 hovering at the target)",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 10, learnedLimit: 10, cutFrom: 40, cutP99Us: 1200 },
+    ticks: times(5, { p99Us: 1100 }),
+    phase: "settled",
+    limit: 40,
+    floor: 40
+  },
+  {
+    name: "settled: a series whose cuts bought latency (a verdict with headroom) ends, and cuts go on from there",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 20, learnedLimit: 20, cutFrom: 40, cutP99Us: 1200 },
+    ticks: [...times(5, { p99Us: 700 }), ...times(5, { p99Us: 1100 })],
+    phase: "backoff",
+    limit: [14, 16]
+  },
+  {
+    name: "backoff: one halving without relief is not enough to call the cuts futile (noise, or a neighbour's onset)",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 2000 },
+    ticks: times(5, { p99Us: 1900 }),
+    phase: "backoff",
+    limit: 10
+  },
+  {
+    name: "backoff: a target cut that brought the p99 down keeps cutting towards the target",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 4000 },
+    ticks: times(5, { p99Us: 1900 }),
+    phase: "backoff",
+    limit: 10
+  },
+  {
+    name: "backoff: a target breach still there at minInFlight gives the depth back",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 1, backoffFrom: 40, cutFrom: 40, cutP99Us: 2000 },
+    ticks: times(5, { p99Us: 1900 }),
+    phase: "settled",
+    limit: 40,
+    floor: 40
+  },
+  {
+    name: "backoff: at minInFlight with the cuts still buying latency, it holds there (the target comes first)",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 1, backoffFrom: 40, cutFrom: 40, cutP99Us: 4000 },
+    ticks: times(5, { p99Us: 1900 }),
+    phase: "settled",
+    limit: 1
+  },
+  {
+    name: "backoff: a fast breach does not cut again; the next cut waits for a verdict",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 4000, breaches: 2 },
+    ticks: times(2, { p50Us: 1500, p99Us: 1600 }),
+    phase: "backoff",
+    limit: 20
+  },
+  {
+    name: "settled at the target floor: a target breach holds the depth",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 40, learnedLimit: 40, targetFloor: 40, floorP99Us: 1500 },
+    ticks: [...times(5, { p99Us: 1900 }), ...times(2, { p50Us: 1500, p99Us: 1900 })],
+    phase: "settled",
+    limit: 40,
+    floor: 40
+  },
+  {
+    name: "a p99 twice the one that showed the cuts futile clears the floor (something else changed)",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 40, learnedLimit: 40, targetFloor: 40, floorP99Us: 1500 },
+    ticks: times(5, { p99Us: 4000 }),
+    phase: "backoff",
+    limit: 20,
+    floor: 0
+  },
+  {
+    name: "a verdict under the target clears the floor",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 40, learnedLimit: 40, targetFloor: 40 },
+    ticks: times(5, { p99Us: 500 }),
+    phase: "settled",
+    limit: 40,
+    floor: 0
   },
   {
     name: "backoff with a target: one quiet window is not enough, a verdict at the new depth is",
@@ -206,7 +362,7 @@ const rows: ReadonlyArray<Row> = [
     name: "backoff: never below minInFlight",
     options: { p99Target: "1 millis", minInFlight: 8 },
     from: { phase: "backoff", limit: 9, backoffFrom: 10 },
-    ticks: times(12, { p99Us: 5000 }),
+    ticks: times(5, { p99Us: 5000 }),
     phase: "backoff",
     limit: 8
   },
@@ -279,7 +435,7 @@ const rows: ReadonlyArray<Row> = [
     from: { phase: "settled", limit: 48, learnedLimit: 48 },
     ticks: times(5, { p99Us: 1500 }),
     phase: "backoff",
-    limit: [30, 34]
+    limit: [24, 28]
   },
   {
     name: "settled: app-limited for idleMs returns to passthrough and keeps the learned limit",
@@ -362,6 +518,7 @@ describe("Aimd.step", () => {
       const [lo, hi] = typeof row.limit === "number" ? [row.limit, row.limit] : row.limit
       assert.isTrue(state.limit >= lo && state.limit <= hi, `limit ${state.limit} not in [${lo}, ${hi}]`)
       if (row.learned !== undefined) assert.strictEqual(state.learnedLimit, row.learned)
+      if (row.floor !== undefined) assert.strictEqual(state.targetFloor, row.floor)
     })
   }
 

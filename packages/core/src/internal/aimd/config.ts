@@ -52,6 +52,24 @@ export interface AimdTuning {
   readonly targetWindowMs: number
   /** …and this many completions (a p99 over 10 samples above it), or 4× the time when fewer. */
   readonly targetSamples: number
+  /**
+   * A target cut aims the p99 at this fraction of the target, and no depth is added while the last
+   * verdict is above it: a controller that aims at the target itself spends half its time over it.
+   */
+  readonly targetHeadroom: number
+  /**
+   * A decision window whose latency at this quantile is over the target is a breach at once, before
+   * the p99 verdict: 5 % of one window over the target means the p99 is well over it, and every
+   * 100 ms spent over the target at the start of a disturbance is ~1 % of a 10 s p99.
+   */
+  readonly fastQuantile: number
+  /**
+   * A target cut that halved the depth must bring the p99 verdict under this fraction of the p99
+   * that started it. If it did not, the latency is not ours (a neighbour saturating the device):
+   * the depth goes back to where the cut started and target cuts stop there until a verdict is
+   * under the target again, instead of trading all the throughput for nothing.
+   */
+  readonly targetRelief: number
 }
 
 /** @internal */
@@ -105,7 +123,10 @@ export const defaultTuning: AimdTuning = {
   shiftFactor: 3,
   shiftWindows: 8,
   targetWindowMs: 150,
-  targetSamples: 1000
+  targetSamples: 1000,
+  targetHeadroom: 0.8,
+  fastQuantile: 0.95,
+  targetRelief: 0.75
 }
 
 /** @internal */

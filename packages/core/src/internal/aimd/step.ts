@@ -111,8 +111,24 @@ export interface AimdState {
    * 5× on a shared disk; the p99 target is judged on ≥ `targetSamples` over ≥ `targetWindowMs`.
    */
   readonly target: TargetWindow
-  /** p99 of the last target verdict (0 = none yet). */
+  /** p99 of the last target verdict in this phase (0 = none yet). */
   readonly targetP99Us: number
+  /**
+   * A series of target cuts: the limit before its first cut and the p99 that started it (0 = none),
+   * moved down to the current limit and verdict whenever a verdict shows the cuts bought latency.
+   * It lasts across backoff/settled episodes until a verdict with headroom under the target, a step
+   * up, or a baseline: a p99 hovering at the target cuts a little at a time, and only the whole
+   * series says whether less depth still buys any latency.
+   */
+  readonly cutFrom: number
+  readonly cutP99Us: number
+  /**
+   * Target cuts never go below this (0 = no floor): set when cutting depth did not bring the p99
+   * down, cleared by a verdict under the target, a baseline or passthrough, or a verdict at twice
+   * `floorP99Us`: the p99 that showed the cuts futile no longer describes the device.
+   */
+  readonly targetFloor: number
+  readonly floorP99Us: number
 }
 
 interface TargetWindow {
@@ -170,7 +186,11 @@ export const initial = (config: AimdConfig): AimdState => ({
   shifts: 0,
   recentThroughput: 0,
   target: emptyTarget(bucketCount(config)),
-  targetP99Us: 0
+  targetP99Us: 0,
+  cutFrom: 0,
+  cutP99Us: 0,
+  targetFloor: 0,
+  floorP99Us: 0
 })
 
 const emptyTarget = (buckets: number): TargetWindow => ({
@@ -216,38 +236,61 @@ const increase = (config: AimdConfig, limit: number, gain: number = config.probe
 
 /**
  * Decrease from what is really in flight: ×0.8 of an unused limit of 256 would change nothing. A
- * target breach scales the cut with its size (p99 at 2× the target halves the depth), down to ×0.5:
- * target verdicts come every ~150 ms, too slowly to walk down in ×0.8 steps.
+ * target breach scales the cut with its size, aiming the p99 at `targetHeadroom` × the target (a
+ * p99 at 1.6× the target halves the depth), down to ×0.5: target verdicts come every ~150 ms, too
+ * slowly to walk down in ×0.8 steps. Target cuts stop at the target floor.
  */
-const decrease = (config: AimdConfig, state: AimdState, w: WindowStats): number => {
-  const factor = config.p99TargetUs > 0 && state.targetP99Us > config.p99TargetUs
-    ? Math.max(0.5, Math.min(config.backoff, config.p99TargetUs / state.targetP99Us))
+const decrease = (config: AimdConfig, state: AimdState, w: WindowStats, breach?: Breach): number => {
+  const target = breach !== undefined && breach.kind !== "inflation"
+  const factor = target && breach.p99Us > config.p99TargetUs
+    ? Math.max(0.5, Math.min(config.backoff, (config.targetHeadroom * config.p99TargetUs) / breach.p99Us))
     : config.backoff
-  return clamp(config, Math.floor(Math.min(state.limit, Math.max(1, Math.ceil(w.inFlight))) * factor))
+  const cut = clamp(config, Math.floor(Math.min(state.limit, Math.max(1, Math.ceil(w.inFlight))) * factor))
+  return target ? Math.max(cut, Math.min(state.limit, state.targetFloor)) : cut
 }
 
 interface Breach {
-  readonly kind: "target" | "inflation"
+  /** `fast`: a window's p95 over the target, before the p99 verdict (confirmed over two windows). */
+  readonly kind: "target" | "fast" | "inflation"
+  /** For a target breach: the p99 it rests on (a verdict's, or a fast breach's window p99). */
+  readonly p99Us: number
   readonly reason: string
 }
+
+/** The last verdict is above the headroom under the target: adding depth would cross it. */
+const nearTarget = (config: AimdConfig, state: AimdState): boolean =>
+  config.p99TargetUs > 0 && state.targetP99Us > config.targetHeadroom * config.p99TargetUs
 
 const breachOf = (
   config: AimdConfig,
   state: AimdState,
   w: WindowStats,
   verdict: number | undefined,
+  fastUs: number,
   stall: boolean
 ): Breach | undefined => {
   if (config.p99TargetUs > 0 && verdict !== undefined && verdict > config.p99TargetUs) {
     return {
       kind: "target",
+      p99Us: verdict,
       reason: `p99 ${fmt(verdict)} over target ${fmt(config.p99TargetUs)}`
+    }
+  }
+  // Not in a stall: a window where the whole device stopped says nothing about our depth.
+  if (config.p99TargetUs > 0 && verdict === undefined && fastUs > config.p99TargetUs && !stall) {
+    return {
+      kind: "fast",
+      p99Us: Math.max(w.p99Us, fastUs),
+      reason: `p${Math.round(config.fastQuantile * 100)} ${fmt(fastUs)} of one window over target ${
+        fmt(config.p99TargetUs)
+      }`
     }
   }
   const threshold = config.inflation * state.baselineP50Us
   if (state.baselineP50Us > 0 && w.p50Us > threshold && !stall) {
     return {
       kind: "inflation",
+      p99Us: w.p99Us,
       reason: `p50 ${fmt(w.p50Us)} over ${config.inflation}× baseline ${fmt(state.baselineP50Us)}`
     }
   }
@@ -279,6 +322,7 @@ const goto = (
     breaches: 0,
     // A target verdict speaks for one regime: latencies from before a phase change do not count.
     target: emptyTarget(bucketCount(config)),
+    targetP99Us: 0,
     // Nor does the throughput of another depth: a deliberate cut is not a stall.
     recentThroughput: 0,
     ...extra
@@ -305,23 +349,32 @@ const enterProbe = (
   })
 }
 
-const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, reason: string) =>
-  goto(config, state, "backoff", limit, reason, {
+const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, breach: Breach) =>
+  goto(config, state, "backoff", limit, breach.reason, {
     skip: 1,
     backoffFrom: state.limit,
+    // The first target cut of a series remembers where it started.
+    ...(breach.kind !== "inflation" && state.cutFrom === 0 ? { cutFrom: state.limit, cutP99Us: breach.p99Us } : {}),
     reprobeFrom: 0,
     reprobeFloor: 0,
     target: emptyTarget(bucketCount(config))
   })
 
-const enterSettled = (config: AimdConfig, state: AimdState, limit: number, reason: string) => {
+const enterSettled = (
+  config: AimdConfig,
+  state: AimdState,
+  limit: number,
+  reason: string,
+  extra: Partial<AimdState> = {}
+) => {
   const clamped = clamp(config, limit)
   return goto(config, state, "settled", clamped, reason, {
     learnedLimit: clamped,
     reprobeFrom: 0,
     reprobeFloor: 0,
     reference: undefined,
-    shifts: 0
+    shifts: 0,
+    ...extra
   })
 }
 
@@ -329,14 +382,20 @@ const enterBaseline = (config: AimdConfig, state: AimdState, hold: number, retur
   goto(config, state, "baseline", config.baselineDepth, reason, {
     skip: 1,
     holdLimit: clamp(config, hold),
-    returnPhase
+    returnPhase,
+    targetFloor: 0,
+    cutFrom: 0,
+    cutP99Us: 0
   })
 
 const enterPassthrough = (config: AimdConfig, state: AimdState, learned: number, reason: string) =>
   goto(config, state, "passthrough", learned > 0 ? learned : config.maxInFlight, reason, {
     learnedLimit: learned,
     reprobeFrom: 0,
-    reprobeFloor: 0
+    reprobeFloor: 0,
+    targetFloor: 0,
+    cutFrom: 0,
+    cutP99Us: 0
   })
 
 /** @internal */
@@ -447,18 +506,37 @@ const decide = (
   const judged = judgeTarget(config, state, w, histogram)
   state = judged.state
   const verdict = judged.verdict
+  // A verdict under the target means the device can meet it again: target cuts may go lower. One
+  // with headroom under it ends a series of cuts: they worked.
+  if (
+    verdict !== undefined && state.targetFloor > 0 &&
+    (verdict <= config.p99TargetUs || verdict > 2 * state.floorP99Us)
+  ) {
+    state = { ...state, targetFloor: 0, floorP99Us: 0 }
+  }
+  if (verdict !== undefined && verdict <= config.targetHeadroom * config.p99TargetUs && state.cutFrom > 0) {
+    state = { ...state, cutFrom: 0, cutP99Us: 0 }
+  } else if (
+    verdict !== undefined && state.cutFrom > 0 && state.limit < state.cutFrom &&
+    verdict <= config.targetRelief * state.cutP99Us
+  ) {
+    // The cuts so far bought latency: the next ones are judged from here.
+    state = { ...state, cutFrom: state.limit, cutP99Us: verdict }
+  }
+  const fastUs = config.p99TargetUs > 0 ? percentile(config.bucketBoundsUs, histogram, config.fastQuantile) : 0
   // Queueing we add raises latency at about the same throughput (Little: X = N / W). Throughput
   // under a third of its recent level is the device stalling (another tenant, the host), which less
   // depth does not cure: no inflation verdict and no growth then. (Half was too eager: windows swing
   // ±50 % here.) The recent level decays ×0.9 per window, so a lasting slowdown is judged again.
   const stall = w.throughput < state.recentThroughput / 3
   state = { ...state, recentThroughput: Math.max(state.recentThroughput * 0.9, w.throughput) }
-  const breach = breachOf(config, state, w, verdict, stall)
+  const breach = breachOf(config, state, w, verdict, fastUs, stall)
   const breaches = breach === undefined ? 0 : state.breaches + 1
   state = { ...state, breaches }
   // Inflation: two windows in a row (on a shared virtual disk one 30 ms window with a stall is
   // common). A target verdict already rests on ≥ 1000 completions.
   const confirmed = breach !== undefined && (breach.kind === "target" || breaches >= 2)
+  const futile = futileCut(config, state, breach)
   const limited = appLimited(state, w)
 
   switch (state.phase) {
@@ -474,7 +552,7 @@ const decide = (
             ? enterBaseline(config, state, config.startDepth, "probe", breach.reason)
             : enterProbe(config, state, config.startDepth, breach.reason)
         }
-        return enterBackoff(config, state, decrease(config, state, w), breach.reason)
+        return enterBackoff(config, state, decrease(config, state, w, breach), breach)
       }
       if (state.baselineP50Us === 0 && w.inFlight > config.baselineDepth + 0.5) {
         const start = state.learnedLimit > 0 ? state.learnedLimit : config.startDepth
@@ -492,11 +570,20 @@ const decide = (
     case "probe": {
       if (confirmed) {
         // A re-probe never backs off below the limit it started from: that one was already fine.
-        const to = Math.max(state.reprobeFloor, decrease(config, state, w))
-        return enterBackoff(config, state, Math.min(to, state.limit), breach.reason)
+        const to = Math.max(state.reprobeFloor, decrease(config, state, w, breach))
+        return enterBackoff(config, state, Math.min(to, state.limit), breach)
       }
       // An unconfirmed breach, or a stall: do not add depth until a window says more.
       if (breach !== undefined || stall) return result(state)
+      // The p99 is within the headroom under the target: one more step would cross it.
+      if (nearTarget(config, state)) {
+        return enterSettled(config, state, state.limit, `p99 ${fmt(state.targetP99Us)} near the target`)
+      }
+      // One window's p99 is too noisy for a verdict but enough to wait for one before the next step:
+      // a step up is taken on evidence of room, and growth outpaces the verdicts (~150 ms) otherwise.
+      if (config.p99TargetUs > 0 && w.p99Us > config.targetHeadroom * config.p99TargetUs) {
+        return result({ ...state, appLimitedMs: 0 })
+      }
       if (limited) {
         const idle = state.appLimitedMs + w.ms
         if (idle >= config.idleMs) {
@@ -519,11 +606,30 @@ const decide = (
         // Nothing learned yet: a first probe climbs twice as fast (+25 %) to reach the knee in time.
         limit: increase(config, state.limit, state.learnedLimit === 0 ? config.startGain : config.probeGain),
         // A re-probe whose first step paid off is an ordinary probe from here on.
-        reprobeFrom: state.reprobeFrom > 0 && state.limit > state.reprobeFrom ? 0 : state.reprobeFrom
+        reprobeFrom: state.reprobeFrom > 0 && state.limit > state.reprobeFrom ? 0 : state.reprobeFrom,
+        // Depth added without a breach: cuts from here on start a new series.
+        cutFrom: 0,
+        cutP99Us: 0
       })
     }
 
     case "backoff": {
+      if (futile !== undefined) return futile
+      if (breach !== undefined && breach.kind !== "inflation") {
+        // A fast breach starts a backoff; further cuts wait for verdicts, which say whether the last
+        // cut bought latency (fast cuts every other window would reach minInFlight before one came).
+        if (breach.kind === "fast") return result(state)
+        const to = decrease(config, state, w, breach)
+        // At the minimum (or the target floor) a target breach cannot be helped: hold there.
+        if (to >= state.limit) return result(state)
+        return result({
+          ...state,
+          limit: to,
+          skip: 1,
+          target: emptyTarget(bucketCount(config)),
+          recentThroughput: 0
+        })
+      }
       if (breach !== undefined) {
         const stale = breach.kind === "inflation" &&
           (state.limit <= config.minInFlight || state.limit * 2 <= state.backoffFrom)
@@ -532,11 +638,10 @@ const decide = (
           // than the baseline says, not overloaded. Re-measure instead of collapsing to the minimum.
           return enterBaseline(config, state, state.limit, "probe", "inflation persists at low depth: re-baseline")
         }
-        // At the floor a target breach cannot be helped: hold there until it clears.
         if (state.limit <= config.minInFlight) return result(state)
         return result({
           ...state,
-          limit: decrease(config, state, w),
+          limit: decrease(config, state, w, breach),
           skip: 1,
           target: emptyTarget(bucketCount(config)),
           recentThroughput: 0
@@ -551,8 +656,11 @@ const decide = (
       // Settled, the depth has not changed: median inflation now is the device's doing (a stall, a
       // neighbour), not queueing we added, and cutting depth would not cure it. A lasting change is a
       // workload shift (below); only the user's p99 target makes the controller give depth away here.
-      if (confirmed && breach.kind === "target") {
-        return enterBackoff(config, state, decrease(config, state, w), breach.reason)
+      if (futile !== undefined) return futile
+      if (confirmed && breach.kind !== "inflation") {
+        const to = decrease(config, state, w, breach)
+        // Held at the target floor: cutting was shown not to help; wait for the target to be met.
+        if (to < state.limit) return enterBackoff(config, state, to, breach)
       }
       if (limited) {
         const idle = state.appLimitedMs + w.ms
@@ -569,13 +677,35 @@ const decide = (
       if (state.sinceBaselineMs >= config.rebaselineMs) {
         return enterBaseline(config, state, state.limit, "settled", "periodic baseline re-measure")
       }
-      if (state.phaseMs >= config.settleMs) {
+      if (state.phaseMs >= config.settleMs && !nearTarget(config, state)) {
         return enterProbe(config, state, state.limit, "periodic re-probe", (ref ?? w).throughput)
       }
       // A window that looks like a shift is kept out of the reference until the shift is confirmed.
       return result({ ...state, appLimitedMs: 0, shifts, reference: shifts > 0 ? ref : smooth(ref, w) })
     }
   }
+}
+
+/**
+ * A series of target cuts that quartered the depth since the last point where cutting helped and still
+ * has a p99 verdict over the target, not under `targetRelief` × that point's (or that reached
+ * `minInFlight`): less depth did not buy latency, so a neighbour or the host sets it, not our
+ * queue. Go back to that point and stop target cuts there until the target is met again (or the
+ * p99 doubles: something else changed). Judged on verdicts only, and over two halvings, not one:
+ * one verdict's p99 is noisy, and at a neighbour's onset the p99 climbs while the depth comes down.
+ */
+const futileCut = (config: AimdConfig, state: AimdState, breach: Breach | undefined): StepResult | undefined => {
+  if (breach?.kind !== "target" || state.cutFrom === 0) return undefined
+  const atMin = state.limit <= config.minInFlight
+  if (!atMin && state.limit * 4 > state.cutFrom) return undefined
+  if (!atMin && breach.p99Us <= config.targetRelief * state.cutP99Us) return undefined
+  return enterSettled(
+    config,
+    state,
+    state.cutFrom,
+    `p99 ${fmt(breach.p99Us)} at ${state.limit} in flight did not follow the depth down from ${state.cutFrom}: not ours`,
+    { targetFloor: state.cutFrom, floorP99Us: breach.p99Us, cutFrom: 0, cutP99Us: 0 }
+  )
 }
 
 /**
