@@ -46,6 +46,7 @@ int Engine::init(const EngineOptions& o, int eventfd, const char** stage) {
     for (unsigned i = 0; i < n; ++i) {
       auto r = std::make_unique<Ring>();
       r->attachShared(&group_->ring(i), &group_->ring(i).ring, counters_ + i * kCounterStride, hist_ + i * kLatencyBuckets);
+      r->pumping = &pumping_;
       rings_.push_back(std::move(r));
     }
   }
@@ -93,7 +94,7 @@ unsigned Engine::route(uint32_t need) {
   if (!r.atLimit(need)) return home;
   // Load of a shared ring is every attached engine's in-flight ops (one relaxed load), plus our queue.
   auto loadOf = [](const Ring& x) -> uint64_t {
-    const int64_t inflight = x.sh != nullptr ? x.sh->inflight.load(std::memory_order_relaxed) : x.inflight;
+    const int64_t inflight = x.sh != nullptr ? x.sh->inflight.load(std::memory_order_relaxed) + x.shDelta : x.inflight;
     return static_cast<uint64_t>(inflight < 0 ? 0 : inflight) + x.queuedOps;
   };
   unsigned best = home;
@@ -149,7 +150,7 @@ void Engine::issue(uint32_t s, Ring& r) {
     r.inflight += 1;
     r.ctr[kInFlight] += 1;
     r.ctr[kFallbacks] += 1;
-    if (r.sh != nullptr) r.sh->inflight.fetch_add(1, std::memory_order_relaxed);
+    r.shDelta += 1;
     host_->runFallback(s);
     return;
   }
@@ -178,7 +179,7 @@ void Engine::issue(uint32_t s, Ring& r) {
   if (r.pending >= submitBatch_) r.flush();
   r.inflight += need;
   r.ctr[kInFlight] += need;
-  if (r.sh != nullptr) r.sh->inflight.fetch_add(need, std::memory_order_relaxed);
+  r.shDelta += need;
 }
 
 void Engine::promote(Ring& r) {
@@ -206,7 +207,7 @@ void Engine::complete(uint32_t s, int64_t res, uint64_t now) {
   Slot& sl = slots_.at(s);
   Ring& r = *rings_[sl.ring];
   r.inflight -= 1;
-  if (r.sh != nullptr) r.sh->inflight.fetch_sub(1, std::memory_order_relaxed);
+  r.shDelta -= 1;
   r.ctr[kInFlight] -= 1;
   r.ctr[kCompleted] += 1;
   const uint64_t us = now > sl.startNs ? (now - sl.startNs) / 1000 : 0;
@@ -308,6 +309,35 @@ uint32_t Engine::collect() {
   return outCount_;
 }
 
+bool Engine::reapShared(Ring& r, uint64_t now) {
+  if (!r.sh->cqMu.try_lock()) return false;
+  const uint32_t cap = slots_.capacity();
+  io_uring_cqe* cqes[256];
+  for (;;) {
+    // Inside a collect the delivery buffer bounds us; outside one, results wait in ready_.
+    const unsigned want = collecting_ ? std::min<unsigned>(256, kDeliverCapacity - outCount_) : 256;
+    if (want == 0) break;
+    const unsigned n = io_uring_peek_batch_cqe(r.u, cqes, want);
+    for (unsigned j = 0; j < n; ++j) {
+      const uint64_t ud = cqes[j]->user_data;
+      if (ud & kInternal) continue;
+      if ((ud & kEngineTagMask) != tag_) {
+        foreign_.emplace_back(ud, cqes[j]->res);
+        continue;
+      }
+      const uint32_t s = static_cast<uint32_t>(ud & kSlotMask);
+      if (s >= cap) continue;
+      Slot& sl = slots_.at(s);
+      if (sl.state != SlotState::InKernel || tagged(s, sl.gen) != ud) continue;
+      complete(s, cqes[j]->res, now);
+    }
+    io_uring_cq_advance(r.u, n);
+    if (n < want) break;
+  }
+  r.sh->cqMu.unlock();
+  return true;
+}
+
 void Engine::collectInbox(uint64_t now) {
   if (inboxPos_ >= inboxLocal_.size() && inbox_.nonEmpty.load(std::memory_order_acquire)) {
     // Swap, not copy: both vectors keep their capacity, so a steady stream allocates nothing.
@@ -329,37 +359,20 @@ void Engine::collectInbox(uint64_t now) {
   // Reap the CQs ourselves: what completed inside our own enter (page-cache reads) is ours and goes to
   // our callbacks without a detour through the reaper and a wakeup of this loop. A CQ the reaper or
   // another env is reaping right now is skipped: they route our CQEs to the inbox.
-  io_uring_cqe* cqes[256];
+  bool kick = false;
   for (auto& rp : rings_) {
     Ring& r = *rp;
-    if (r.inflight == 0 || outCount_ >= kDeliverCapacity) continue;
-    if (!r.sh->cqMu.try_lock()) continue;
-    for (;;) {
-      const unsigned want = std::min<unsigned>(256, kDeliverCapacity - outCount_);
-      if (want == 0) break;
-      const unsigned n = io_uring_peek_batch_cqe(r.u, cqes, want);
-      for (unsigned j = 0; j < n; ++j) {
-        const uint64_t ud = cqes[j]->user_data;
-        if (ud & kInternal) continue;
-        if ((ud & kEngineTagMask) != tag_) {
-          foreign_.emplace_back(ud, cqes[j]->res);
-          continue;
-        }
-        const uint32_t s = static_cast<uint32_t>(ud & kSlotMask);
-        if (s >= cap) continue;
-        Slot& sl = slots_.at(s);
-        if (sl.state != SlotState::InKernel || tagged(s, sl.gen) != ud) continue;
-        complete(s, cqes[j]->res, now);
-      }
-      io_uring_cq_advance(r.u, n);
-      if (n < want) break;
-    }
-    r.sh->cqMu.unlock();
+    if (r.inflight != 0 && outCount_ < kDeliverCapacity) reapShared(r, now);
+    // What is still in the CQ now (it was busy, or we were full, or it came after our look) may have
+    // been posted unsignalled: the reaper takes it.
+    if (r.leaveQuiet()) kick = true;
   }
+  if (kick) group_->kick();
   if (!foreign_.empty()) {
     group_->route(foreign_);
     foreign_.clear();
   }
+  for (auto& rp : rings_) rp->publishLoad();
 }
 
 void Engine::flushAll() {
@@ -397,8 +410,25 @@ void Engine::pump() {
   }
   if (!closed_) flushAll();
   pumping_ = false;
+  // The last flush of the pump may have gone out quiet: whatever sits in the CQ was maybe posted
+  // unsignalled. Reap it now (ours wait in ready_ for the next pump, which the wake below triggers;
+  // others' are routed); a CQ that is busy, or fills again meanwhile, is the reaper's.
+  bool quietMissed = false;
+  if (shared_) {
+    bool kick = false;
+    for (auto& r : rings_) {
+      if (!r->leaveQuiet()) continue;
+      if (!reapShared(*r, nowNs()) || io_uring_cq_ready(r->u) != 0) kick = true;
+    }
+    if (!foreign_.empty()) {
+      group_->route(foreign_);
+      foreign_.clear();
+    }
+    if (kick) group_->kick();
+    for (auto& r : rings_) r->publishLoad();
+  }
   bool inKernel = false;
-  bool missed = !ready_.empty();
+  bool missed = !ready_.empty() || quietMissed;
   if (!closed_) {
     for (auto& r : rings_) r->setEventfdEnabled(true);
     // CQEs posted while notifications were off signalled nobody: look once more after re-enabling.
@@ -597,7 +627,7 @@ void Engine::destroyShared(int waitMs) {
     if (sl.op.kind == OpKind::Openat && res >= 0) ::close(static_cast<int>(res));
     Ring& r = *rings_[sl.ring];
     r.inflight -= 1;
-    r.sh->inflight.fetch_sub(1, std::memory_order_relaxed);
+    r.shDelta -= 1;
     --inKernel;
   };
   while (inboxPos_ < inboxLocal_.size()) {
@@ -617,6 +647,7 @@ void Engine::destroyShared(int waitMs) {
   }
   // Ops that outlived the bound may still make the kernel read their paths and iovecs: the group keeps
   // the slot table until its rings exit. (Their JS buffers are the env's; see docs/design/threading.md.)
+  for (auto& rp : rings_) rp->publishLoad();
   std::unique_ptr<SlotTable> leftovers;
   if (inKernel > 0) leftovers = std::make_unique<SlotTable>(std::move(slots_));
   RingGroup::detach(group_, groupIndex_, std::move(leftovers));

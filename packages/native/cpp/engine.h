@@ -121,6 +121,9 @@ class Engine {
   void emit(uint32_t s, int64_t res);
   uint32_t collect();
   void collectInbox(uint64_t now);
+  // Reaps a shared ring's CQ if nobody else is (try-lock): ours complete, others' go to foreign_.
+  // False if the CQ was busy.
+  bool reapShared(Ring& r, uint64_t now);
   void destroyShared(int waitMs);
   void flushAll();
   void cancelSlot(uint32_t s);

@@ -1,5 +1,6 @@
 #include "group.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -127,8 +128,18 @@ void RingGroup::reap() {
   std::vector<std::pair<uint64_t, int64_t>> batch;
   batch.reserve(1024);
   while (!stop_.load(std::memory_order_relaxed)) {
-    uint64_t v;
-    if (::read(eventfd_, &v, sizeof(v)) < 0 && errno != EINTR) break;
+    // While ops are in the rings, wake at least every 20 ms: a CQE posted just as the last quiet env
+    // re-enabled the signal can miss both the signal and that env's look at the CQ (store->load
+    // reordering between the kernel and us), as on private rings (docs/design/threading.md).
+    bool busy = false;
+    for (auto& rp : rings_) busy = busy || rp->inflight.load(std::memory_order_relaxed) > 0;
+    pollfd pfd{eventfd_, POLLIN, 0};
+    int pr = ::poll(&pfd, 1, busy ? 20 : -1);
+    if (pr < 0 && errno != EINTR) break;
+    if (pr > 0) {
+      uint64_t v;
+      (void)!::read(eventfd_, &v, sizeof(v));
+    }
     if (stop_.load()) break;
     // The counter may cover many CQEs (and CQEs posted after it was read signal again): reap until
     // every ring is empty, then route the batch.
@@ -150,6 +161,11 @@ void RingGroup::reap() {
     }
     if (!batch.empty()) route(batch);
   }
+}
+
+void RingGroup::kick() {
+  uint64_t one = 1;
+  (void)!::write(eventfd_, &one, sizeof(one));
 }
 
 void RingGroup::route(std::vector<std::pair<uint64_t, int64_t>>& batch) {

@@ -34,6 +34,26 @@ struct SharedRing {
   io_uring ring{};
   bool live = false;
   std::atomic<int64_t> inflight{0};  // ops of every attached engine in this ring (routing looks at it)
+
+  // Quiet: while an env that is pumping has entered the ring and will reap it in its next round, the
+  // kernel need not signal the group eventfd (it would only wake the reaper to find the CQ reaped, or
+  // to steal completions the submitter was about to take). Counted across envs; the last one to leave
+  // re-enables the signal and says whether CQEs are waiting (they may have been posted unsignalled).
+  void enterQuiet() {
+    std::lock_guard<std::mutex> g(flagMu);
+    if (quiet++ == 0) io_uring_cq_eventfd_toggle(&ring, false);
+  }
+  bool leaveQuiet() {
+    std::lock_guard<std::mutex> g(flagMu);
+    if (--quiet != 0) return false;
+    io_uring_cq_eventfd_toggle(&ring, true);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return io_uring_cq_ready(&ring) != 0;
+  }
+
+ private:
+  std::mutex flagMu;
+  int quiet = 0;
 };
 
 // Completions routed to one engine, filled by the reaper, drained by the engine's env thread.
@@ -67,6 +87,8 @@ class RingGroup {
   // Hands (user_data, res) pairs to their engines' inboxes and wakes those envs (one lock and one wake
   // per engine). Pairs of engines that have left are dropped. Reorders `batch`.
   void route(std::vector<std::pair<uint64_t, int64_t>>& batch);
+  // Wakes the reaper (CQEs were posted while the eventfd signal was off).
+  void kick();
   SharedRing& ring(unsigned i) { return *rings_[i]; }
   int ringFd(unsigned i) const { return rings_[i]->ring.ring_fd; }
 

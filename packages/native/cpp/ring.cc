@@ -56,8 +56,26 @@ void Ring::exit() {
 
 namespace auraio {
 
+void Ring::publishLoad() {
+  if (sh == nullptr || shDelta == 0) return;
+  sh->inflight.fetch_add(shDelta, std::memory_order_relaxed);
+  shDelta = 0;
+}
+
+bool Ring::leaveQuiet() {
+  if (!quiet) return false;
+  quiet = false;
+  return sh->leaveQuiet();
+}
+
 int Ring::flushShared() {
   std::lock_guard<std::mutex> lock(sh->mu);
+  // Inside a pump, a round that reaps this ring follows (or the pump's end looks at it): completions of
+  // this enter need no eventfd signal.
+  if (!quiet && pumping != nullptr && *pumping) {
+    sh->enterQuiet();
+    quiet = true;
+  }
   // Every flush under the lock leaves the SQ empty (without SQPOLL the kernel consumes all it is given,
   // and SUBMIT_ALL keeps going past a bad SQE), so the staged batch normally fits in one enter.
   unsigned done = 0;
@@ -86,6 +104,7 @@ int Ring::flushShared() {
   if (done < staged_) std::memmove(&stage_[0], &stage_[done], (staged_ - done) * sizeof(io_uring_sqe));
   staged_ -= done;
   pending = staged_;
+  publishLoad();
   return total;
 }
 

@@ -88,6 +88,12 @@ class Ring {
   io_uring ring{};
   io_uring* u = &ring;         // the io_uring this bookkeeping submits to (private: `ring`)
   SharedRing* sh = nullptr;    // shared ring of the process group, or null
+  int64_t shDelta = 0;         // our change to sh->inflight not yet published (one atomic per batch)
+  void publishLoad();
+  const bool* pumping = nullptr;  // the owning engine is inside its pump: a flush may go quiet
+  bool quiet = false;             // we hold the shared ring's eventfd signal off (SharedRing::enterQuiet)
+  // Drops our hold on the signal; true if CQEs were waiting when it came back on.
+  bool leaveQuiet();
   unsigned pending = 0;        // SQEs prepared but not yet submitted
   uint32_t inflight = 0;       // ops with an SQE or a thread-pool request, not yet completed
   uint32_t queuedOps = 0;      // ops waiting in fifo (a chain counts as its length)
