@@ -227,7 +227,7 @@ const rows: ReadonlyArray<Row> = [
     floor: 40
   },
   {
-    name: "settled: a series whose cuts bought latency (a verdict with headroom) ends, and cuts go on from there",
+    name: "settled: a verdict showing the cuts bought latency moves the series reference there, and cuts go on from it",
     options: { p99Target: "1 millis" },
     from: { phase: "settled", limit: 20, learnedLimit: 20, cutFrom: 40, cutP99Us: 1200 },
     ticks: [...times(5, { p99Us: 700 }), ...times(5, { p99Us: 1100 })],
@@ -266,6 +266,14 @@ const rows: ReadonlyArray<Row> = [
     ticks: times(5, { p99Us: 1900 }),
     phase: "settled",
     limit: 1
+  },
+  {
+    name: "backoff started by the target: median inflation neither re-measures the baseline nor cuts; verdicts decide",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 2000 },
+    ticks: times(5, { p50Us: 800, p99Us: 900 }),
+    phase: "settled",
+    limit: 20
   },
   {
     name: "backoff: a fast breach does not cut again; the next cut waits for a verdict",

@@ -64,10 +64,11 @@ export interface AimdTuning {
    */
   readonly fastQuantile: number
   /**
-   * A target cut that halved the depth must bring the p99 verdict under this fraction of the p99
-   * that started it. If it did not, the latency is not ours (a neighbour saturating the device):
-   * the depth goes back to where the cut started and target cuts stop there until a verdict is
-   * under the target again, instead of trading all the throughput for nothing.
+   * Target cuts that quartered the depth must bring the p99 verdict under this fraction of the p99
+   * where cutting last helped (our own queueing halves the latency when the depth halves). If they
+   * did not, the latency is not ours (a neighbour saturating the device): the depth goes back to
+   * that point and target cuts stop there until a verdict is under the target again, instead of
+   * trading all the throughput for nothing. 0.75 let noise pass for relief under a neighbour.
    */
   readonly targetRelief: number
 }
@@ -126,7 +127,7 @@ export const defaultTuning: AimdTuning = {
   targetSamples: 1000,
   targetHeadroom: 0.8,
   fastQuantile: 0.95,
-  targetRelief: 0.75
+  targetRelief: 0.6
 }
 
 /** @internal */

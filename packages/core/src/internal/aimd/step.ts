@@ -116,8 +116,7 @@ export interface AimdState {
   /**
    * A series of target cuts: the limit before its first cut and the p99 that started it (0 = none),
    * moved down to the current limit and verdict whenever a verdict shows the cuts bought latency.
-   * It lasts across backoff/settled episodes until a verdict with headroom under the target, a step
-   * up, or a baseline: a p99 hovering at the target cuts a little at a time, and only the whole
+   * It lasts across backoff/settled episodes until a step up or a baseline: a p99 hovering at the target cuts a little at a time, and only the whole
    * series says whether less depth still buys any latency.
    */
   readonly cutFrom: number
@@ -506,17 +505,16 @@ const decide = (
   const judged = judgeTarget(config, state, w, histogram)
   state = judged.state
   const verdict = judged.verdict
-  // A verdict under the target means the device can meet it again: target cuts may go lower. One
-  // with headroom under it ends a series of cuts: they worked.
+  // A verdict under the target means the device can meet it again: target cuts may go lower.
   if (
     verdict !== undefined && state.targetFloor > 0 &&
     (verdict <= config.p99TargetUs || verdict > 2 * state.floorP99Us)
   ) {
     state = { ...state, targetFloor: 0, floorP99Us: 0 }
   }
-  if (verdict !== undefined && verdict <= config.targetHeadroom * config.p99TargetUs && state.cutFrom > 0) {
-    state = { ...state, cutFrom: 0, cutP99Us: 0 }
-  } else if (
+  // One verdict with headroom does not end a series: under a neighbour the verdicts swing 2–3×, and
+  // a series restarted at every lucky one ratchets the depth down to nothing.
+  if (
     verdict !== undefined && state.cutFrom > 0 && state.limit < state.cutFrom &&
     verdict <= config.targetRelief * state.cutP99Us
   ) {
@@ -630,7 +628,9 @@ const decide = (
           recentThroughput: 0
         })
       }
-      if (breach !== undefined) {
+      // A backoff that the p99 target started is the target's to end: median inflation on top of a
+      // target breach (a neighbour) re-measured the baseline mid-disturbance and probed into it.
+      if (breach !== undefined && !(breach.kind === "inflation" && config.p99TargetUs > 0 && state.cutFrom > 0)) {
         const stale = breach.kind === "inflation" &&
           (state.limit <= config.minInFlight || state.limit * 2 <= state.backoffFrom)
         if (stale) {
