@@ -212,7 +212,31 @@ describe("shared rings (worker_threads)", () => {
     expect(reg.registered).toBe(false)
     expect(reg.reason).toMatch(/shared/)
     expect(() => openEngine({ shared: true, sqpoll: true })).toThrow(TypeError)
-    await Promise.all([a.close(), p.close()])
+    // Batches, linked chains and thread-pool fallbacks work on shared rings as on private ones.
+    const file = patterned("p.bin", REGION, () => 6)
+    const fd = fs.openSync(file, "r+")
+    const f = openEngine({ shared: true, fallbackOps: ["read"] })
+    const buf = new Uint8Array(64 * 512)
+    const offs = new Float64Array(64).map((_, i) => i * 512)
+    const lens = new Float64Array(64).fill(512)
+    const results = await new Promise<Array<number>>((resolve) => {
+      const out: Array<number> = []
+      let left = 64
+      a.raw.readBatch(fd, buf, offs, lens, offs, 64, (i, r) => {
+        out[i] = r
+        if (--left === 0) resolve(out)
+      })
+    })
+    expect(results.every((r) => r === 512)).toBe(true)
+    expect(buf.every((b, i) => b === byteAt(i, 6))).toBe(true)
+    const w = new Uint8Array(4096).map((_, i) => byteAt(8192 + i, 6))
+    expect(await raw((cb) => a.raw.writeFsync(fd, w, 4096, 8192, true, cb))).toBe(4096)
+    const r = new Uint8Array(4096)
+    expect(await raw((cb) => f.raw.read(fd, r, 4096, 8192, cb))).toBe(4096)
+    expect(r).toEqual(w)
+    expect(f.stats().total.fallbacks).toBe(1)
+    fs.closeSync(fd)
+    await Promise.all([a.close(), p.close(), f.close()])
     expect(await settled(0)).toBe(0)
   })
 })
