@@ -109,7 +109,7 @@ export const defaultTuning: AimdTuning = {
   maxWindowMs: 500,
   baselineDepth: 1,
   startDepth: 4,
-  inflation: 5,
+  inflation: 4,
   backoff: 0.8,
   probeGain: 0.125,
   startGain: 0.25,
