@@ -69,9 +69,10 @@ export interface EngineOptions {
    * thread and in any worker_thread (default false: this env gets private rings). The first shared
    * engine creates the group with its `rings` (default: online CPUs) and `entries`; later ones attach
    * to it whatever they ask, so N workers use CPU-count rings instead of N × CPU-count. Submission from
-   * any thread goes through a per-ring lock (one `io_uring_enter` per ring per batch, as usual); a
-   * native reaper thread routes each completion back to the engine that submitted it, and callbacks
-   * run on that engine's thread. Slots, limits, the limit FIFO, counters and histograms stay per
+   * any thread goes through a per-ring lock (one `io_uring_enter` per ring per batch, as usual); each
+   * completion is routed back to the engine that submitted it (reaped by the submitting thread right
+   * after its enter, or by one native reaper thread per process), and callbacks run on that engine's
+   * thread. Slots, limits, the limit FIFO, counters and histograms stay per
    * engine (`setLimit` bounds this engine's ops on a ring); routing sees the ring-wide in-flight count.
    * The group is torn down when its last engine closes. Not combinable with `sqpoll`; registered
    * buffers are refused on shared rings (`registerBuffers` returns a reason).
