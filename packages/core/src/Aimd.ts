@@ -29,7 +29,10 @@ export type Phase = internal.Phase
 
 /**
  * Zero-config by default. `p99Target` adds a latency target on top of the built-in inflation
- * test; `enabled: false` turns the controller off (rings keep their limit).
+ * test: the controller aims the p99 at 80 % of it, and gives depth back when cutting it shows no
+ * effect on the p99 (a neighbour, not our queue, sets the latency then). Choose a target the device
+ * can meet at a useful depth when something else shares it; `enabled: false` turns the controller
+ * off (rings keep their limit).
  *
  * @since 0.1.0
  * @category models
