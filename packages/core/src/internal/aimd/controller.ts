@@ -167,7 +167,10 @@ const ringLoop = (
         Effect.logWarning("aimd: controller step failed; limit left unchanged", cause).pipe(
           Effect.annotateLogs({ ring })
         )
-      )
+      ),
+      // A tick is a few synchronous steps: interrupting it between writing the ring's limit and
+      // publishing it would leave `status` disagreeing with what the ring enforces.
+      Effect.uninterruptible
     )
 
     yield* Effect.repeat(tick, Schedule.spaced(config.tickMs))
