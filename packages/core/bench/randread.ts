@@ -4,12 +4,13 @@
  *   fio (io_uring, qd32, batch submit/complete 32)       the hand-tuned limit
  *   NodeFileSystem (@effect/platform-node), one File per fiber, concurrency 8 and 32
  *   AuraEngine per-op Effect API (engine.read), concurrency 32
- *   AuraEngine readMany (batches of 4096, 32 in flight)
+ *   AuraEngine readMany (2 fibers pipelining batches of 256 reads, 16 in flight each)
  *
  * Rounds are interleaved (every peer once per round) and medians reported, because these VMs are
  * noisy. Not a test: run it by hand.
  *
  *   node_modules/.bin/tsx packages/core/bench/randread.ts [--rounds 5] [--seconds 2] [--file PATH]
+ *     [--aimd off] [--window 32] [--batch 256] [--pipeline 2] [--peers fio,aura32,readMany,...]
  */
 import { NodeFileSystem } from "@effect/platform-node"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -31,7 +32,9 @@ const { values: args } = parseArgs({
     file: { type: "string", default: join(tmpdir(), "auraio-bench-1g.bin") },
     peers: { type: "string", default: "fio,node8,node32,raw32,aura32,readMany,readManyDefault" },
     aimd: { type: "string", default: "on" },
-    window: { type: "string", default: "32" }
+    window: { type: "string", default: "32" },
+    batch: { type: "string", default: "256" },
+    pipeline: { type: "string", default: "2" }
   }
 })
 const ROUNDS = Number(args.rounds)
@@ -77,6 +80,15 @@ const nextOffset = () => OFFSETS[(cursor = (cursor + 1) & (OFFSETS.length - 1))]
 
 // == peers: each returns IOPS
 
+// CPU time per read of the last peer run (user + system, all threads of the process; fio's from its
+// own report). Steadier than IOPS on a shared VM: it does not count the time another tenant held the
+// CPU, so it shows what each read costs even when the IOPS figures swing.
+let lastCpuNs = Number.NaN
+const cpuNsSince = (start: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(start)
+  return (d.user + d.system) * 1000
+}
+
 const fio = (): number => {
   const out = execFileSync("fio", [
     "--name=randread",
@@ -94,16 +106,19 @@ const fio = (): number => {
     "--randrepeat=0",
     "--output-format=json"
   ], { encoding: "utf8" })
-  return JSON.parse(out).jobs[0].read.iops as number
+  const job = JSON.parse(out).jobs[0]
+  lastCpuNs = ((job.usr_cpu + job.sys_cpu) / 100) * job.read.runtime * 1e6 / job.read.total_ios
+  return job.read.iops as number
 }
 
 /** Run `fibers` loops of `op` for SECONDS; IOPS. */
-const timed = <E, R>(fibers: number, op: (i: number) => Effect.Effect<unknown, E, R>) =>
+const timed = <E, R>(fibers: number, op: (i: number) => Effect.Effect<unknown, E, R>, readsPerOp = 1) =>
   Effect.suspend(() => {
     let stop = false
     let count = 0
     const timer = setTimeout(() => (stop = true), SECONDS * 1000)
     const start = performance.now()
+    const cpu = process.cpuUsage()
     return Effect.forEach(
       Array.from({ length: fibers }, (_, i) => i),
       (i) => {
@@ -112,7 +127,10 @@ const timed = <E, R>(fibers: number, op: (i: number) => Effect.Effect<unknown, E
       },
       { concurrency: "unbounded", discard: true }
     ).pipe(
-      Effect.map(() => (count * 1000) / (performance.now() - start)),
+      Effect.map(() => {
+        lastCpuNs = cpuNsSince(cpu) / (count * readsPerOp)
+        return (count * readsPerOp * 1000) / (performance.now() - start)
+      }),
       Effect.ensuring(Effect.sync(() => clearTimeout(timer)))
     )
   })
@@ -146,37 +164,50 @@ const rawCallbacks = (concurrency: number) =>
       let stop = false
       let live = concurrency
       const start = performance.now()
+      const cpu = process.cpuUsage()
       setTimeout(() => (stop = true), SECONDS * 1000)
       for (let i = 0; i < concurrency; i++) {
         const buf = new Uint8Array(BS)
         const cb = () => {
           count++
           if (!stop) raw.read(file.fd, buf, BS, nextOffset(), cb)
-          else if (--live === 0) resume(Effect.succeed((count * 1000) / (performance.now() - start)))
+          else if (--live === 0) {
+            lastCpuNs = cpuNsSince(cpu) / count
+            resume(Effect.succeed((count * 1000) / (performance.now() - start)))
+          }
         }
         raw.read(file.fd, buf, BS, nextOffset(), cb)
       }
     })
   }).pipe(Effect.scoped)
 
-const BATCH = 4096
-const auraReadMany = (window: number | undefined) =>
+// readMany as a storage engine drives it: `PIPELINE` fibers each issue a batch of `BATCH` reads into
+// their own slab, reused batch after batch, so one batch's results are handled while the next is in
+// flight and the ring never drains between batches. The window is split between them: `--window 32`
+// with 2 fibers keeps at most 32 reads in flight in all, like fio's qd32. (One call of 4096 reads into
+// a fresh 16 MiB region, the previous shape, pays for the cold destination memory in the kernel's copy
+// and drains the ring between calls: `--peers readMany1x4096` still measures it.)
+const BATCH = Number(args.batch)
+const PIPELINE = Number(args.pipeline)
+const auraReadMany = (window: number | undefined, fibers = PIPELINE, batchSize = BATCH) =>
   Effect.gen(function*() {
     const engine = yield* AuraEngine
     const file = yield* engine.open(FILE)
-    const slab = new Uint8Array(BATCH * BS)
-    const requests = Array.from({ length: BATCH }, (_, i) => ({
-      fd: file.fd,
-      offset: 0,
-      length: BS,
-      buffer: slab.subarray(i * BS, (i + 1) * BS)
-    }))
-    const batch = Effect.suspend(() => {
-      for (const r of requests) (r as { offset: number }).offset = nextOffset()
-      return engine.readMany(requests, window === undefined ? undefined : { concurrency: window })
+    const perFiber = window === undefined ? undefined : { concurrency: Math.max(1, Math.floor(window / fibers)) }
+    const batches = Array.from({ length: fibers }, () => {
+      const slab = new Uint8Array(batchSize * BS)
+      const requests = Array.from({ length: batchSize }, (_, i) => ({
+        fd: file.fd,
+        offset: 0,
+        length: BS,
+        buffer: slab.subarray(i * BS, (i + 1) * BS)
+      }))
+      return Effect.suspend(() => {
+        for (const r of requests) (r as { offset: number }).offset = nextOffset()
+        return engine.readMany(requests, perFiber)
+      })
     })
-    // Counted per batch; scale to reads.
-    return (yield* timed(1, () => batch)) * BATCH
+    return yield* timed(fibers, (i) => batches[i]!, batchSize)
   }).pipe(Effect.scoped)
 
 // == run
@@ -190,6 +221,7 @@ const median = (xs: ReadonlyArray<number>) => {
 const main = Effect.gen(function*() {
   prepare()
   const results: Record<string, Array<number>> = Object.fromEntries(PEERS.map((p) => [p, []]))
+  const cpuNs: Record<string, Array<number>> = Object.fromEntries(PEERS.map((p) => [p, []]))
   const run: Record<string, Effect.Effect<number, unknown, AuraEngine | FileSystem.FileSystem>> = {
     fio: Effect.sync(fio),
     node8: nodeFs(8),
@@ -198,7 +230,8 @@ const main = Effect.gen(function*() {
     aura32: auraPerOp(32),
     readMany: auraReadMany(Number(args.window)),
     // The API's default window: the rings' combined in-flight limit (what a caller gets without tuning).
-    readManyDefault: auraReadMany(undefined)
+    readManyDefault: auraReadMany(undefined),
+    readMany1x4096: auraReadMany(Number(args.window), 1, 4096)
   }
   const opsPerEnter: Record<string, number> = {}
   for (let round = 1; round <= ROUNDS; round++) {
@@ -211,7 +244,9 @@ const main = Effect.gen(function*() {
       const enters = after.rings.reduce((s, r) => s + r.enters, 0) - before.rings.reduce((s, r) => s + r.enters, 0)
       if (enters > 0) opsPerEnter[peer] = (after.completed - before.completed) / enters
       results[peer]!.push(iops)
-      line.push(`${peer} ${(iops / 1000).toFixed(0)}k`)
+      cpuNs[peer]!.push(lastCpuNs)
+      line.push(`${peer} ${(iops / 1000).toFixed(0)}k ${lastCpuNs.toFixed(0)}ns`)
+      lastCpuNs = Number.NaN
     }
     const stats = yield* Effect.flatMap(AuraEngine, (e) => e.stats)
     const limits = stats.rings.map((r) => `${r.aimd?.phase ?? "off"}:${r.limit}`).join(" ")
@@ -238,10 +273,21 @@ const main = Effect.gen(function*() {
       ratios[`${p}/NodeFileSystem`] = ratioMedian(p, nodeBest)
       parts.push(`${ratios[`${p}/NodeFileSystem`]!.toFixed(1)}x NodeFileSystem (best of c8/c32)`)
     }
-    process.stdout.write(`  ${p.padEnd(16)} ${(med[p]! / 1000).toFixed(0).padStart(5)}k   ${parts.join(", ")}\n`)
+    const cpu = median(cpuNs[p]!)
+    if (hasFio && p !== "fio") {
+      ratios[`${p}/fio cpu per read`] = median(cpuNs[p]!.map((v, i) => v / cpuNs.fio![i]!))
+      parts.push(`CPU per read ${ratios[`${p}/fio cpu per read`]!.toFixed(2)}x fio's`)
+    }
+    process.stdout.write(
+      `  ${p.padEnd(16)} ${(med[p]! / 1000).toFixed(0).padStart(5)}k ${cpu.toFixed(0).padStart(6)} ns CPU/read   ${
+        parts.join(", ")
+      }\n`
+    )
   }
   process.stdout.write("  (ratios: median over rounds of the within-round ratio)\n")
-  process.stdout.write(`${JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, median: med, ratios, all: results })}\n`)
+  process.stdout.write(
+    `${JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, median: med, ratios, all: results, cpuNsPerRead: cpuNs })}\n`
+  )
 })
 
 const layer = Layer.merge(
