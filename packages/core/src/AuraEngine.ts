@@ -87,8 +87,8 @@ export class AuraEngine extends Context.Tag("@auraio/core/AuraEngine")<AuraEngin
 
   /**
    * The standard `Config` for the options, under the keys `AURAIO_RINGS`, `AURAIO_ENTRIES`,
-   * `AURAIO_SQPOLL`, `AURAIO_IOWQ_MAX_WORKERS`, `AURAIO_REGISTERED_BUFFERS`, `AURAIO_POOL_CAP_BYTES`,
-   * `AURAIO_AIMD`, `AURAIO_METRICS_INTERVAL`, `AURAIO_CLOSE_TIMEOUT` (all optional).
+   * `AURAIO_SQPOLL`, `AURAIO_SHARED`, `AURAIO_IOWQ_MAX_WORKERS`, `AURAIO_REGISTERED_BUFFERS`,
+   * `AURAIO_POOL_CAP_BYTES`, `AURAIO_AIMD`, `AURAIO_METRICS_INTERVAL`, `AURAIO_CLOSE_TIMEOUT` (all optional).
    *
    * @since 0.1.0
    */
@@ -120,7 +120,12 @@ export declare namespace AuraEngine {
     readonly sqpoll?: boolean | undefined
     /** Cap on io-wq workers per ring (bounded + unbounded). */
     readonly iowqMaxWorkers?: number | undefined
-    /** Attach to the process-wide rings shared with `worker_threads`. */
+    /**
+     * Attach to the process-wide rings (one per CPU) that every engine opened with `shared: true` uses —
+     * the main thread and each `worker_thread` — instead of opening rings of its own. Worth it with
+     * several workers (fewer rings, ring-wide routing); on one thread it costs ~7% more CPU per op.
+     * Excludes `sqpoll` and `registeredBuffers`. Default false. See docs/design/threading.md.
+     */
     readonly shared?: boolean | undefined
     /**
      * Register 32 pool buffers of 64 KiB (2 MiB, counted against the pool cap and RLIMIT_MEMLOCK) as

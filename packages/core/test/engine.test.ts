@@ -62,6 +62,21 @@ describe("engine setup", () => {
       )
     ))
 
+  it.effect("layerConfig passes AURAIO_SHARED through to the native engine", () =>
+    Effect.gen(function*() {
+      const engine = yield* AuraEngine
+      assert.isTrue(engine.native.shared)
+      const fd = openSync(tmp.file(1 << 12), "r")
+      const buf = new Uint8Array(4096)
+      assert.strictEqual(yield* engine.read(fd, buf, 0), 4096)
+      closeSync(fd)
+    }).pipe(
+      Effect.provide(AuraEngine.layerConfig(AuraEngine.config)),
+      Effect.withConfigProvider(
+        ConfigProvider.fromMap(new Map([["AURAIO_SHARED", "true"], ["AURAIO_AIMD", "false"]]))
+      )
+    ))
+
   it.live("after the engine closed, ops die at once (a defect, never a hang)", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
