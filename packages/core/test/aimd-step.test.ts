@@ -360,6 +360,13 @@ const rows: ReadonlyArray<Row> = [
     learned: 32
   },
   {
+    name: "probe: median inflation under the floor (CPU-bound page-cache reads) is not a breach: it keeps probing",
+    from: { phase: "probe", learnedLimit: 40, limit: 40, baselineP50Us: 4, baselineP99Us: 8 },
+    ticks: [{ p50Us: 60, p99Us: 120 }, { p50Us: 60, p99Us: 120 }],
+    phase: "probe",
+    limit: [41, 64]
+  },
+  {
     name: "backoff: inflation that survives halving the depth re-measures the baseline",
     from: { phase: "backoff", limit: 20, backoffFrom: 40 },
     ticks: [{ p50Us: 900 }],

@@ -22,6 +22,12 @@ export interface AimdTuning {
   readonly startDepth: number
   /** Median latency over this multiple of the baseline median is an inflation breach. */
   readonly inflation: number
+  /**
+   * …but only once the median is also over this many µs. Below it, latency grows with depth because
+   * completions queue for the CPU (page-cache reads: ~1.5 µs each, so 32 in flight wait ~50 µs, 10×
+   * a depth-1 baseline), not because a device queue formed; cutting there only costs throughput.
+   */
+  readonly inflationFloorUs: number
   /** Multiplicative decrease on a breach. */
   readonly backoff: number
   /** Additive increase per probe window, as a fraction of the limit (at least 1). */
@@ -110,6 +116,7 @@ export const defaultTuning: AimdTuning = {
   baselineDepth: 1,
   startDepth: 4,
   inflation: 4,
+  inflationFloorUs: 256,
   backoff: 0.8,
   probeGain: 0.125,
   startGain: 0.25,

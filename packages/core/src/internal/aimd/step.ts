@@ -285,7 +285,7 @@ const breachOf = (
       }`
     }
   }
-  const threshold = config.inflation * state.baselineP50Us
+  const threshold = Math.max(config.inflation * state.baselineP50Us, config.inflationFloorUs)
   if (state.baselineP50Us > 0 && w.p50Us > threshold && !stall) {
     return {
       kind: "inflation",
