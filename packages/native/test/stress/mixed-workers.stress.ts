@@ -4,10 +4,10 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Worker } from "node:worker_threads"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Counter, openEngine } from "@auraio/native"
 import { fdLeaks, fdSnapshot, gc, mib, report, ringFds, rssBytes } from "./support/accounting.js"
+import { runLoadWorkers } from "./support/workers.js"
 import { runMixedLoad } from "./support/nativeLoad.js"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "auraio-stress-native-"))
@@ -51,26 +51,8 @@ describe("native engine under 1M mixed ops", () => {
     const before = fdSnapshot()
     gc()
     const rss0 = rssBytes()
-    const script = new URL("./support/loadWorker.mts", import.meta.url)
-    const tsxApi = new URL("../../../../node_modules/tsx/dist/esm/api/index.mjs", import.meta.url)
     const t0 = performance.now()
-    const results = await Promise.all(
-      [0, 1, 2, 3].map(
-        (i) =>
-          new Promise<Record<string, number | string>>((resolve, reject) => {
-            // Workers get no vite transform and Node 20 does not pass --import hooks to them: register
-            // tsx inside the worker, then load the TypeScript worker module.
-            const boot = `import(${JSON.stringify(tsxApi.href)}).then((m) => { m.register(); return import(${JSON.stringify(script.href)}) })`
-            const w = new Worker(boot, {
-              eval: true,
-              workerData: { dir: fs.mkdtempSync(path.join(dir, `w${i}-`)), ops: Math.floor(OPS / 4), seed: 100 + i }
-            })
-            w.once("message", resolve)
-            w.once("error", reject)
-            w.once("exit", (code) => code !== 0 && reject(new Error(`worker ${i} exited with ${code}`)))
-          })
-      )
-    )
+    const results = await runLoadWorkers({ dir, count: 4, ops: Math.floor(OPS / 4), seed: 100 })
     const secs = (performance.now() - t0) / 1000
     let ops = 0
     for (const r of results) {

@@ -5,10 +5,10 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Worker } from "node:worker_threads"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { nativeObjects, openEngine } from "@auraio/native"
 import { fdLeaks, fdSnapshot, gc, mib, report, ringFds, rssBytes } from "./support/accounting.js"
+import { runLoadWorkers } from "./support/workers.js"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "auraio-stress-shared-"))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -23,26 +23,10 @@ describe("shared rings under 1M mixed ops", () => {
     const main = openEngine({ shared: true })
     const cpus = main.ringCount
     assert.strictEqual(ringFds() - rings0, cpus)
-    const script = new URL("./support/loadWorker.mts", import.meta.url)
-    const tsxApi = new URL("../../../../node_modules/tsx/dist/esm/api/index.mjs", import.meta.url)
     const t0 = performance.now()
     let maxRings = 0
     const sampler = setInterval(() => (maxRings = Math.max(maxRings, ringFds() - rings0)), 200)
-    const results = await Promise.all(
-      [0, 1, 2, 3].map(
-        (i) =>
-          new Promise<Record<string, number | string>>((resolve, reject) => {
-            const boot = `import(${JSON.stringify(tsxApi.href)}).then((m) => { m.register(); return import(${JSON.stringify(script.href)}) })`
-            const w = new Worker(boot, {
-              eval: true,
-              workerData: { dir: fs.mkdtempSync(path.join(dir, `w${i}-`)), ops: Math.floor(OPS / 4), seed: 200 + i, shared: true }
-            })
-            w.once("message", resolve)
-            w.once("error", reject)
-            w.once("exit", (code) => code !== 0 && reject(new Error(`worker ${i} exited with ${code}`)))
-          })
-      )
-    )
+    const results = await runLoadWorkers({ dir, count: 4, ops: Math.floor(OPS / 4), seed: 200, shared: true })
     clearInterval(sampler)
     const secs = (performance.now() - t0) / 1000
     let ops = 0
