@@ -24,6 +24,7 @@ import { fdLeaks, fdSnapshot, fdsUnder, report } from "../../native/test/stress/
 import { fillPattern, firstMismatch, pattern, randomExtents, rng, sha256 } from "../../native/test/stress/support/pattern.js"
 import { mountTinyTmpfs } from "../../native/test/stress/support/tmpfs.js"
 import { runCoreLoad } from "./stress/support/coreLoad.js"
+import { writePaths, writeVia } from "./stress/support/writePaths.js"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "auraio-rel-core-"))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -68,34 +69,14 @@ describe("reliability of the Effect API", () => {
         fs.writeFileSync(file, new Uint8Array(0))
         const fd = yield* engine.openFd(file, "r+")
         const extents = randomExtents(size, 1, 300_000, r)
-        const writers = ["write", "writeAll", "writev", "writeAndSync", "sink"] as const
         const written: Record<string, number> = {}
         yield* Effect.forEach(
           extents,
           ({ offset, length }, i) => {
             const data = pattern(length, offset, seed)
-            const how = writers[i % writers.length]!
+            const how = writePaths[i % writePaths.length]!
             written[how] = (written[how] ?? 0) + length
-            switch (how) {
-              case "write":
-                // A single write may be short in principle; loop like a careful caller would.
-                return Effect.flatMap(engine.write(fd, data, offset), (n) => (n === length ? Effect.void : engine.writeAll(fd, data.subarray(n), offset + n)))
-              case "writeAll":
-                return engine.writeAll(fd, data, offset)
-              case "writev": {
-                const cut = r.int(0, length)
-                return Effect.flatMap(engine.writev(fd, [data.subarray(0, cut), data.subarray(cut)], offset), (n) =>
-                  n === length ? Effect.void : engine.writeAll(fd, data.subarray(n), offset + n)
-                )
-              }
-              case "writeAndSync":
-                return Effect.asVoid(engine.writeAndSync(fd, data, offset, { datasync: true }))
-              case "sink": {
-                const chunks: Array<Uint8Array> = []
-                for (let at = 0; at < length; at += 65536) chunks.push(data.subarray(at, Math.min(length, at + 65536)))
-                return Stream.run(Stream.fromIterable(chunks), engine.sink(fd, { offset, writeBehind: 3 }))
-              }
-            }
+            return writeVia(engine, how, fd, data, offset, { cut: (n) => r.int(0, n), sinkChunk: 65536, writeBehind: 3, datasync: true })
           },
           { concurrency: 16, discard: true }
         )

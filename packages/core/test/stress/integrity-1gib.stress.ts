@@ -13,6 +13,7 @@ import * as path from "node:path"
 import { afterAll } from "vitest"
 import { report } from "../../../native/test/stress/support/accounting.js"
 import { fillPattern, firstMismatch, pattern, randomExtents, rng } from "../../../native/test/stress/support/pattern.js"
+import { writePaths, writeVia } from "./support/writePaths.js"
 
 const SIZE = Number(process.env["AURAIO_STRESS_BYTES"] ?? 1 << 30)
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "auraio-stress-integrity-"))
@@ -52,7 +53,6 @@ describe("1 GiB integrity through the Effect API", () => {
         fs.writeFileSync(file, new Uint8Array(0))
         const fd = yield* engine.openFd(file, "r+")
         const t0 = performance.now()
-        const writers = ["write", "writeAll", "writev", "writeAndSync", "sink"] as const
         const written: Record<string, number> = {}
         const extents = randomExtents(SIZE, 4096, 4 << 20, r)
         yield* Effect.forEach(
@@ -60,27 +60,9 @@ describe("1 GiB integrity through the Effect API", () => {
           ({ offset, length }, i) =>
             Effect.suspend(() => {
               const data = pattern(length, offset, seed)
-              const how = writers[i % writers.length]!
+              const how = writePaths[i % writePaths.length]!
               written[how] = (written[how] ?? 0) + length
-              switch (how) {
-                case "write":
-                  return Effect.flatMap(engine.write(fd, data, offset), (n) => (n === length ? Effect.void : engine.writeAll(fd, data.subarray(n), offset + n)))
-                case "writeAll":
-                  return engine.writeAll(fd, data, offset)
-                case "writev": {
-                  const cut = r.int(0, length)
-                  return Effect.flatMap(engine.writev(fd, [data.subarray(0, cut), data.subarray(cut)], offset), (n) =>
-                    n === length ? Effect.void : engine.writeAll(fd, data.subarray(n), offset + n)
-                  )
-                }
-                case "writeAndSync":
-                  return Effect.asVoid(engine.writeAndSync(fd, data, offset))
-                case "sink": {
-                  const chunks: Array<Uint8Array> = []
-                  for (let at = 0; at < length; at += 262144) chunks.push(data.subarray(at, Math.min(length, at + 262144)))
-                  return Stream.run(Stream.fromIterable(chunks), engine.sink(fd, { offset }))
-                }
-              }
+              return writeVia(engine, how, fd, data, offset, { cut: (n) => r.int(0, n), sinkChunk: 262144 })
             }),
           { concurrency: 8, discard: true }
         )
