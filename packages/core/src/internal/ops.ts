@@ -65,41 +65,30 @@ export const makeOps = (native: Engine, pool: BufferPool): Ops => {
   const readError = (res: number, fd: number) => fromErrno(res, "read", "read", fd)
   const writeError = (res: number, fd: number) => fromErrno(res, "write", "write", fd)
 
-  const read: Ops["read"] = (fd, buffer, position, t) => {
-    const bad = checkFd("read", fd) ?? checkBuffer("read", buffer)
-    if (bad !== undefined) return Effect.fail(bad)
-    const pos = normPosition("read", position)
-    if (typeof pos !== "number") return Effect.fail(pos)
-    if (usingDirectPath()) return directRw(env, raw, false, fd, buffer, pos, t, readError)
-    const fixed = pool.slotOf(buffer)?.fixedIndex ?? -1
-    return runOp(
-      env,
-      buffer,
-      t,
-      fixed >= 0
-        ? (cb) => raw.readFixed(fd, buffer, buffer.length, pos, fixed, cb)
-        : (cb) => raw.read(fd, buffer, buffer.length, pos, cb),
-      count("read", "read", fd)
-    )
+  // read and write differ only in direction: one validated path, the raw call picked by `isWrite`.
+  const transfer = (isWrite: boolean): Ops["read"] => {
+    const name = isWrite ? "write" : "read"
+    const onError = isWrite ? writeError : readError
+    return (fd, buffer, position, t) => {
+      const bad = checkFd(name, fd) ?? checkBuffer(name, buffer)
+      if (bad !== undefined) return Effect.fail(bad)
+      const pos = normPosition(name, position)
+      if (typeof pos !== "number") return Effect.fail(pos)
+      if (usingDirectPath()) return directRw(env, raw, isWrite, fd, buffer, pos, t, onError)
+      const fixed = pool.slotOf(buffer)?.fixedIndex ?? -1
+      return runOp(
+        env,
+        buffer,
+        t,
+        fixed >= 0
+          ? (cb) => (isWrite ? raw.writeFixed : raw.readFixed).call(raw, fd, buffer, buffer.length, pos, fixed, cb)
+          : (cb) => (isWrite ? raw.write : raw.read).call(raw, fd, buffer, buffer.length, pos, cb),
+        count(name, name, fd)
+      )
+    }
   }
-
-  const write: Ops["write"] = (fd, buffer, position, t) => {
-    const bad = checkFd("write", fd) ?? checkBuffer("write", buffer)
-    if (bad !== undefined) return Effect.fail(bad)
-    const pos = normPosition("write", position)
-    if (typeof pos !== "number") return Effect.fail(pos)
-    if (usingDirectPath()) return directRw(env, raw, true, fd, buffer, pos, t, writeError)
-    const fixed = pool.slotOf(buffer)?.fixedIndex ?? -1
-    return runOp(
-      env,
-      buffer,
-      t,
-      fixed >= 0
-        ? (cb) => raw.writeFixed(fd, buffer, buffer.length, pos, fixed, cb)
-        : (cb) => raw.write(fd, buffer, buffer.length, pos, cb),
-      count("write", "write", fd)
-    )
-  }
+  const read: Ops["read"] = transfer(false)
+  const write: Ops["write"] = transfer(true)
 
   // == readAlloc
 
