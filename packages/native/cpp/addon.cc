@@ -230,18 +230,10 @@ napi_value Linkat(napi_env env, napi_callback_info info) {
   });
 }
 
-napi_value ReadFixed(napi_env env, napi_callback_info info) {
-  return submit<5>(env, info, OpKind::ReadFixed, [env](OpDesc& op, napi_value* a) {
-    op.fd = i32(env, a[0]);
-    op.addr = bytes(env, a[1]);
-    op.len = static_cast<uint64_t>(i64(env, a[2]));
-    op.off = pos(env, a[3]);
-    op.bufIndex = static_cast<uint16_t>(u32(env, a[4]));
-  });
-}
-
-napi_value WriteFixed(napi_env env, napi_callback_info info) {
-  return submit<5>(env, info, OpKind::WriteFixed, [env](OpDesc& op, napi_value* a) {
+// readFixed / writeFixed(fd, buffer, length, position, bufIndex): the same arguments, opposite directions.
+template <OpKind Kind>
+napi_value FixedIo(napi_env env, napi_callback_info info) {
+  return submit<5>(env, info, Kind, [env](OpDesc& op, napi_value* a) {
     op.fd = i32(env, a[0]);
     op.addr = bytes(env, a[1]);
     op.len = static_cast<uint64_t>(i64(env, a[2]));
@@ -467,7 +459,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
       fn("renameat", Renameat),   fn("mkdirat", Mkdirat),     fn("symlinkat", Symlinkat),
       fn("linkat", Linkat),       fn("writeFsync", WriteFsync), fn("readBatch", ReadBatch),
       fn("cancel", Cancel),       fn("cancelAll", CancelAll), fn("setLimit", SetLimit),
-      fn("destroy", Destroy),     fn("next", Next),     fn("readFixed", ReadFixed), fn("writeFixed", WriteFixed),
+      fn("destroy", Destroy),     fn("next", Next),     fn("readFixed", FixedIo<OpKind::ReadFixed>), fn("writeFixed", FixedIo<OpKind::WriteFixed>),
       fn("registerBuffers", RegisterBuffers), fn("unregisterBuffers", UnregisterBuffers),
       val("counters", counters),  val("latency", hist),       val("pairs", pairs),
       val("ringCount", ringCount), val("supported", supported),
