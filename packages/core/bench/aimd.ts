@@ -22,6 +22,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import * as Fiber from "effect/Fiber"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Aimd from "../src/Aimd.js"
@@ -238,8 +240,12 @@ const runOnce = async (file: string, spec: RunSpec) => {
     const t0 = performance.now()
     // AIMD_DEBUG=1 prints the controller's phase transitions (its Debug-level log) with a timestamp.
     const debug = process.env["AIMD_DEBUG"] === "1"
-    const logger = Logger.make(({ message }) =>
-      console.log(`    ${((performance.now() - t0) / 1000).toFixed(2)}s ${String(message)}`)
+    const logger = Logger.make(({ annotations, message }) =>
+      console.log(
+        `    ${((performance.now() - t0) / 1000).toFixed(2)}s ${String(message)}${
+          Option.match(HashMap.get(annotations, "limit"), { onNone: () => "", onSome: (l) => ` → limit ${String(l)}` })
+        }`
+      )
     )
     fiber = Effect.runFork(
       Effect.scoped(Effect.gen(function*() {

@@ -46,6 +46,37 @@ describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
       assert.isTrue(mean >= 0.85 * peak, `mean IOPS ${mean} vs peak ${peak}`)
     }))
 
+  it.scoped("a throughput plateau (latency ∝ depth past the knee) settles near the knee, not where the median inflates", () =>
+    Effect.gen(function*() {
+      // Past 48 in flight the IOPS stay flat and latency grows in proportion to depth (Little's law),
+      // like this VM's disk past qd64. Median inflation (4× the depth-1 p50) would fire only near 192.
+      const device = makeDevice({ offered: 256, exponent: 1 })
+      const controller = yield* Aimd.run(device.sampler)
+      yield* advance(2000)
+      const ring = (yield* controller.status)[0]!
+      assert.strictEqual(ring.phase, "settled")
+      assert.isTrue(ring.limit >= 40 && ring.limit <= 72, `limit ${ring.limit}`)
+      const tail = between(device.trace, 1500, 2000)
+      assert.isTrue(median(tail.map((p) => p.iops)) >= 0.9 * iops(device.params, 48), "≥ 90% of the plateau's IOPS")
+      assert.isTrue(median(tail.map((p) => p.p99Us)) <= 1.5 * 2 * device.params.baseUs, "p99 ≤ 1.5× the knee's")
+    }))
+
+  it.scoped("a knee that moves up is found again by the periodic re-probe", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256, exponent: 1 })
+      const controller = yield* Aimd.run(device.sampler)
+      yield* advance(3000)
+      const before = (yield* controller.status)[0]!.limit
+      assert.isTrue(before <= 72, `settled at ${before}`)
+      // The device gains parallelism (the other tenant left): flat latency up to 96 now.
+      device.params.knee = 96
+      yield* advance(6000)
+      const tail = between(device.trace, 8000, 9000)
+      const after = median(heldLimits(tail))
+      assert.isTrue(after >= 80 && after <= 144, `re-probed to ${after}`)
+      assert.isTrue(median(tail.map((p) => p.iops)) >= 0.85 * iops(device.params, 96), "≥ 85% of the new peak")
+    }))
+
   it.scoped("backs off on a latency spike to keep the p99 target, and recovers after it", () =>
     Effect.gen(function*() {
       const device = makeDevice({ offered: 256 })

@@ -56,6 +56,22 @@ const engaged = (c: Aimd.Config, patch: Partial<Aimd.State>): Aimd.State => ({
 
 const times = <A>(n: number, a: A): ReadonlyArray<A> => Array.from({ length: n }, () => a)
 
+/**
+ * A probe level already held for 70 ms at `limit`: from `plateauFloor` (16) on, a level is held for
+ * `levelMs` (90 ms) before the next step, so one more 35 ms window completes it.
+ */
+const held = (limit: number, throughput = 28_000) => [{ limit, throughput, ms: 70, inFlight: limit }]
+
+/** A probe's held levels (90 ms each) on a device whose throughput flattens from 48 in flight on. */
+const plateauHistory = [
+  { limit: 24, throughput: 80000, ms: 90, inFlight: 24 },
+  { limit: 30, throughput: 95000, ms: 90, inFlight: 30 },
+  { limit: 38, throughput: 110000, ms: 90, inFlight: 38 },
+  { limit: 48, throughput: 128000, ms: 90, inFlight: 48 },
+  { limit: 60, throughput: 131000, ms: 90, inFlight: 60 },
+  { limit: 75, throughput: 130000, ms: 90, inFlight: 75 }
+]
+
 interface Row {
   readonly name: string
   readonly options?: Aimd.Options
@@ -78,7 +94,7 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     name: "ticks accumulate into one window once enough completions arrived",
-    from: { phase: "probe", learnedLimit: 40, limit: 16 },
+    from: { phase: "probe", learnedLimit: 40, limit: 16, history: held(16) },
     ticks: [{ completions: 150, ms: 15 }, { completions: 150, ms: 15 }],
     phase: "probe",
     limit: 18
@@ -106,14 +122,14 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     name: "probe: additive increase of max(1, limit/8)",
-    from: { phase: "probe", learnedLimit: 40, limit: 40 },
+    from: { phase: "probe", learnedLimit: 40, limit: 40, history: held(40) },
     ticks: [{}],
     phase: "probe",
     limit: 45
   },
   {
     name: "probe: the first climb (nothing learned yet) steps +25 %",
-    from: { phase: "probe", limit: 40 },
+    from: { phase: "probe", limit: 40, history: held(40) },
     ticks: [{}],
     phase: "probe",
     limit: 50
@@ -143,7 +159,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "probe: a window p99 under the headroom (0.8 of the target) steps up",
     options: { p99Target: "1 millis" },
-    from: { phase: "probe", learnedLimit: 40, limit: 40 },
+    from: { phase: "probe", learnedLimit: 40, limit: 40, history: held(40) },
     ticks: [{ p99Us: 700 }],
     phase: "probe",
     limit: 45
@@ -329,7 +345,7 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     name: "probe: latency up while throughput collapsed is a device stall, not our queueing: no backoff",
-    from: { phase: "probe", learnedLimit: 40, limit: 40 },
+    from: { phase: "probe", learnedLimit: 40, limit: 40, history: held(40) },
     ticks: [{ completions: 2000 }, { completions: 200, p50Us: 2000 }, { completions: 200, p50Us: 2000 }],
     phase: "probe",
     limit: 45
@@ -361,7 +377,7 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     name: "probe: median inflation under the floor (CPU-bound page-cache reads) is not a breach: it keeps probing",
-    from: { phase: "probe", learnedLimit: 40, limit: 40, baselineP50Us: 4, baselineP99Us: 8 },
+    from: { phase: "probe", learnedLimit: 40, limit: 40, baselineP50Us: 4, baselineP99Us: 8, history: held(40) },
     ticks: [{ p50Us: 60, p99Us: 120 }, { p50Us: 60, p99Us: 120 }],
     phase: "probe",
     limit: [41, 64]
@@ -387,10 +403,10 @@ const rows: ReadonlyArray<Row> = [
       phase: "probe",
       limit: 120,
       history: [
-        { limit: 60, throughput: 95_000 },
-        { limit: 68, throughput: 105_000 },
-        { limit: 82, throughput: 120_000 },
-        { limit: 106, throughput: 80_000 }
+        { limit: 60, throughput: 95_000, ms: 35, inFlight: 60 },
+        { limit: 68, throughput: 105_000, ms: 35, inFlight: 68 },
+        { limit: 82, throughput: 120_000, ms: 35, inFlight: 82 },
+        { limit: 106, throughput: 80_000, ms: 35, inFlight: 106 }
       ]
     },
     ticks: [{ completions: 2500 }],
@@ -399,8 +415,62 @@ const rows: ReadonlyArray<Row> = [
     learned: 82
   },
   {
+    // Held levels 24…75, then 96 at the same throughput as 48: 48→96 gained 2 % for twice the depth.
+    name: "probe: a first throughput-plateau verdict steps one more level to confirm it",
+    from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory },
+    ticks: times(3, { completions: 4550, p50Us: 350, p99Us: 700 }),
+    phase: "probe",
+    limit: 108
+  },
+  {
+    name: "probe: a confirmed plateau settles at the shallowest level with 95 % of the best throughput (below the knee)",
+    from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory, plateauRef: 38 },
+    ticks: times(3, { completions: 4550, p50Us: 350, p99Us: 700 }),
+    phase: "settled",
+    limit: 48,
+    learned: 48
+  },
+  {
+    name: "probe: a level that still gains clears a first plateau verdict (one comparison is noise)",
+    from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory, plateauRef: 38 },
+    ticks: times(3, { completions: 5600, p50Us: 350, p99Us: 700 }),
+    phase: "probe",
+    limit: 108
+  },
+  {
+    // The caller keeps 60 outstanding: in flight is flat because the app is, not the device.
+    name: "probe: no plateau verdict while the caller does not fill the limit (app-limited, not a device plateau)",
+    from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory, plateauRef: 38 },
+    ticks: times(4, { completions: 4550, p50Us: 350, p99Us: 700, inFlight: 60, queued: 0 }),
+    phase: "probe",
+    limit: 108
+  },
+  {
+    // Page-cache reads: latency grows with depth (CPU queueing) while throughput still grows with batching.
+    name: "probe: no plateau verdict while the median is under the inflation floor",
+    from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory, plateauRef: 38 },
+    ticks: times(3, { completions: 4550, p50Us: 60, p99Us: 120 }),
+    phase: "probe",
+    limit: 108
+  },
+  {
+    name: "probe: median inflation settles at the shallowest held level with 95 % of the best throughput",
+    from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory },
+    ticks: times(2, { completions: 4550, p50Us: 900 }),
+    phase: "settled",
+    limit: 48
+  },
+  {
+    // A device in a "storm" gains IOPS up to qd256 while its median climbs: the depth is being used.
+    name: "probe: median inflation while the last held level still bought throughput does not stop the probe",
+    from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory, scaling: true },
+    ticks: times(2, { completions: 4550, p50Us: 900 }),
+    phase: "probe",
+    limit: 96
+  },
+  {
     name: "probe: no throughput judgement below gainFloor, where one window is mostly noise",
-    from: { phase: "probe", learnedLimit: 40, limit: 24, history: [{ limit: 12, throughput: 50_000 }] },
+    from: { phase: "probe", learnedLimit: 40, limit: 24, history: [{ limit: 12, throughput: 50_000, ms: 35, inFlight: 12 }, ...held(24)] },
     ticks: [{ completions: 500 }],
     phase: "probe",
     limit: 27
@@ -411,7 +481,12 @@ const rows: ReadonlyArray<Row> = [
       phase: "probe",
       learnedLimit: 40,
       limit: 40,
-      history: [{ limit: 20, throughput: 40_000 }, { limit: 23, throughput: 46_000 }, { limit: 35, throughput: 80_000 }]
+      history: [
+        { limit: 20, throughput: 40_000, ms: 35, inFlight: 20 },
+        { limit: 23, throughput: 46_000, ms: 35, inFlight: 23 },
+        { limit: 35, throughput: 80_000, ms: 35, inFlight: 35 },
+        ...held(40, 60_000)
+      ]
     },
     ticks: [{ completions: 1000 }],
     phase: "probe",
@@ -432,7 +507,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "probe: stops growing at maxInFlight",
     options: { maxInFlight: 64 },
-    from: { phase: "probe", learnedLimit: 40, limit: 64 },
+    from: { phase: "probe", learnedLimit: 40, limit: 64, history: held(64) },
     ticks: [{}],
     phase: "settled",
     limit: 64
@@ -491,21 +566,21 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "a re-probe that breaches never backs off below the limit it started from",
     options: { p99Target: "1 millis" },
-    from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, reprobeFloor: 40, history: [{ limit: 40, throughput: 10_000 }] },
+    from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, reprobeFloor: 40, history: [{ limit: 40, throughput: 10_000, ms: 35, inFlight: 40 }] },
     ticks: times(5, { p99Us: 2500 }),
     phase: "backoff",
     limit: 40
   },
   {
     name: "a re-probe holds its first step for three windows before judging it",
-    from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 41_000 }] },
+    from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 41_000, ms: 35, inFlight: 40 }] },
     ticks: times(2, { completions: 1000 }),
     phase: "probe",
     limit: 45
   },
   {
     name: "a re-probe that gains nothing (three-window mean) returns to the held limit",
-    from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 41_000 }] },
+    from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, history: [{ limit: 40, throughput: 41_000, ms: 35, inFlight: 40 }] },
     ticks: times(3, { completions: 1000 }),
     phase: "settled",
     limit: 40

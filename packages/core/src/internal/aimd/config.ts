@@ -40,6 +40,24 @@ export interface AimdTuning {
   readonly minGain: number
   /** No throughput judgement below this depth (the low end of the span): noise dominates there. */
   readonly gainFloor: number
+  /**
+   * From this depth on, each probe level is held for `levelMs` and judged for a throughput plateau
+   * (see `plateauGain`). Below it one window per level: the climb must stay fast, and a device
+   * that is saturated at 8 in flight is still found by median inflation.
+   */
+  readonly plateauFloor: number
+  /** Time a probe level is held from `plateauFloor` on: one 30 ms window's IOPS swings ±50 %. */
+  readonly levelMs: number
+  /** A level is compared with the deepest held level at least this factor shallower. */
+  readonly plateauSpan: number
+  /**
+   * Plateau: the relative throughput gain over that span is under this fraction of the relative
+   * depth gain (elasticity d ln X / d ln N). Past saturation latency ∝ depth and the gain is 0; below
+   * the knee of this VM's disk it is 0.35–0.6.
+   */
+  readonly plateauGain: number
+  /** On a plateau, settle at the shallowest level of the span with this share of its best throughput. */
+  readonly plateauShare: number
   /** Hold time in `settled` before an upward re-probe. */
   readonly settleMs: number
   /** Windows a re-probe's first step is held for before its mean throughput is judged. */
@@ -123,6 +141,11 @@ export const defaultTuning: AimdTuning = {
   gainSpan: 2,
   minGain: -0.25,
   gainFloor: 32,
+  plateauFloor: 16,
+  levelMs: 90,
+  plateauSpan: 2,
+  plateauGain: 0.15,
+  plateauShare: 0.95,
   settleMs: 1000,
   reprobeWindows: 3,
   rebaselineMs: 10_000,

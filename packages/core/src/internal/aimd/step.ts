@@ -67,6 +67,22 @@ interface Window {
 interface ProbePoint {
   readonly limit: number
   readonly throughput: number
+  /** Length of the window (0 for a re-probe's settled point, which stands for a held level). */
+  readonly ms: number
+  /** Mean in flight over the window: the first window after a step still runs at the old depth. */
+  readonly inFlight: number
+}
+
+/** Consecutive probe windows at one limit. */
+interface Level {
+  readonly limit: number
+  readonly ms: number
+  /**
+   * The best window's throughput: the noise on this disk is one-sided (a host stall or another
+   * tenant takes throughput away for tens of ms; nothing adds it), so the upper envelope of a level's
+   * windows is steadier than their mean (false plateaus 24 % vs 31 % between depths 32 and 64).
+   */
+  readonly throughput: number
 }
 
 /** @internal */
@@ -91,6 +107,17 @@ export interface AimdState {
   readonly skip: number
   /** (limit, throughput) of the current probe, oldest first. */
   readonly history: ReadonlyArray<ProbePoint>
+  /**
+   * The shallower level of a first plateau verdict in this probe (0 = none): one more level must
+   * confirm it before the probe settles, because one comparison of two levels is wrong ~25 % of the
+   * time on this disk below the knee, and two in a row rarely are.
+   */
+  readonly plateauRef: number
+  /**
+   * The last held level still bought throughput (elasticity ≥ `plateauGain`): the latency it added
+   * is parallelism being used, not a queue, so median inflation does not stop the probe.
+   */
+  readonly scaling: boolean
   /** Limit held while a baseline is measured, and the phase to go back to. */
   readonly holdLimit: number
   readonly returnPhase: Phase
@@ -176,6 +203,8 @@ export const initial = (config: AimdConfig): AimdState => ({
   breaches: 0,
   skip: 0,
   history: [],
+  plateauRef: 0,
+  scaling: false,
   holdLimit: 0,
   returnPhase: "passthrough",
   reprobeFrom: 0,
@@ -342,7 +371,10 @@ const enterProbe = (
 ) => {
   const start = clamp(config, from)
   return goto(config, state, "probe", start, reason, {
-    history: settledThroughput === undefined ? [] : [{ limit: start, throughput: settledThroughput }],
+    // The settled point stands for a fully held level: it was measured over many windows.
+    history: settledThroughput === undefined ? [] : [{ limit: start, throughput: settledThroughput, ms: config.levelMs, inFlight: start }],
+    plateauRef: 0,
+    scaling: false,
     reprobeFrom: settledThroughput === undefined ? 0 : start,
     reprobeFloor: settledThroughput === undefined ? 0 : start
   })
@@ -566,13 +598,27 @@ const decide = (
     }
 
     case "probe": {
-      if (confirmed) {
+      // Latency that rose while throughput rose with it is depth being used (a device in a "storm"
+      // keeps gaining IOPS up to qd256 here); only the plateau rule stops such a probe.
+      // A re-probe's first step is judged on its throughput (kneeCheck), which inflation says nothing about.
+      const probeBreach =
+        breach?.kind === "inflation" && (state.scaling || state.reprobeFrom > 0 || stillScaling(config, state, w))
+          ? undefined
+          : breach
+      if (confirmed && probeBreach !== undefined) {
+        // Median inflation past held levels: settle at the shallowest of the last 2× with most of
+        // their throughput. ×0.8 of 94 in flight landed at 70–75 on this disk, where the p99 is 2–3×
+        // qd64's; and a backoff keeps cutting while the median stays over 4× the depth-1 one, which
+        // on a device that parallelises past 4× its qd1 rate (bursts of 230k IOPS at 148 in flight
+        // here, 12k at qd1) is every depth near its knee.
+        const pick = breach.kind === "inflation" ? pickLevel(config, levelsOf(config, state.history), state.limit / 2) : 0
+        if (pick > 0) return enterSettled(config, state, Math.max(state.reprobeFloor, pick), breach.reason)
         // A re-probe never backs off below the limit it started from: that one was already fine.
         const to = Math.max(state.reprobeFloor, decrease(config, state, w, breach))
         return enterBackoff(config, state, Math.min(to, state.limit), breach)
       }
       // An unconfirmed breach, or a stall: do not add depth until a window says more.
-      if (breach !== undefined || stall) return result(state)
+      if (probeBreach !== undefined || stall) return result(state)
       // The p99 is within the headroom under the target: one more step would cross it.
       if (nearTarget(config, state)) {
         return enterSettled(config, state, state.limit, `p99 ${fmt(state.targetP99Us)} near the target`)
@@ -589,18 +635,36 @@ const decide = (
         }
         return result({ ...state, appLimitedMs: idle })
       }
-      const point: ProbePoint = { limit: state.limit, throughput: w.throughput }
+      const point: ProbePoint = { limit: state.limit, throughput: w.throughput, ms: w.ms, inFlight: w.inFlight }
       const knee = kneeCheck(config, state, point)
       if (knee !== undefined && "hold" in knee) {
         return result({ ...state, appLimitedMs: 0, history: [...state.history, point] })
       }
       if (knee !== undefined) return enterSettled(config, state, knee.settleAt, knee.reason)
-      if (state.limit >= config.maxInFlight) return enterSettled(config, state, state.limit, "at maxInFlight")
-      const history = state.history.length >= 32 ? [state.history[0]!, ...state.history.slice(2)] : state.history
+      const history = [...(state.history.length >= 64 ? [state.history[0]!, ...state.history.slice(2)] : state.history), point]
+      let plateauRef = state.plateauRef
+      let scaling = state.scaling
+      if (state.limit >= config.plateauFloor && state.reprobeFrom === 0) {
+        // Hold the level until it has enough windows to be compared with a shallower one.
+        if (heldMs(history, state.limit) < config.levelMs) return result({ ...state, appLimitedMs: 0, history })
+        const plateau = plateauCheck(config, state, history, w)
+        if (plateau !== undefined && "settleAt" in plateau) {
+          return enterSettled(config, state, plateau.settleAt, plateau.reason)
+        }
+        plateauRef = plateau !== undefined && "ref" in plateau ? plateau.ref : 0
+        scaling = plateau !== undefined && "gain" in plateau
+      }
+      if (state.limit >= config.maxInFlight) {
+        // Still gaining at the maximum, or not: the shallowest of the last 2× with most of the throughput.
+        const pick = pickLevel(config, levelsOf(config, history), state.limit / config.plateauSpan)
+        return enterSettled(config, state, pick > 0 ? pick : state.limit, "at maxInFlight")
+      }
       return result({
         ...state,
         appLimitedMs: 0,
-        history: [...history, point],
+        history,
+        plateauRef,
+        scaling,
         // Nothing learned yet: a first probe climbs twice as fast (+25 %) to reach the knee in time.
         limit: increase(config, state.limit, state.learnedLimit === 0 ? config.startGain : config.probeGain),
         // A re-probe whose first step paid off is an ordinary probe from here on.
@@ -763,6 +827,116 @@ const kneeCheck = (
       reason: `knee: ${Math.round(low)}→${point.limit} in flight gained < ${config.minGain * 100}% throughput`
     }
     : undefined
+}
+
+/**
+ * A level's first window usually started at the previous depth (the new limit takes a tick to fill):
+ * it counts towards neither the level's time nor its throughput.
+ */
+const transition = (history: ReadonlyArray<ProbePoint>, i: number): boolean => {
+  const p = history[i]!
+  return (i === 0 || history[i - 1]!.limit !== p.limit) && p.inFlight < 0.9 * p.limit
+}
+
+/** Time the probe's windows at `limit` cover (at the end of the history). */
+const heldMs = (history: ReadonlyArray<ProbePoint>, limit: number): number => {
+  let ms = 0
+  for (let i = history.length - 1; i >= 0 && history[i]!.limit === limit; i--) {
+    if (!transition(history, i)) ms += history[i]!.ms
+  }
+  return ms
+}
+
+/** The probe's held levels (≥ `levelMs`), oldest first. */
+const levelsOf = (config: AimdConfig, history: ReadonlyArray<ProbePoint>): ReadonlyArray<Level> => {
+  const levels: Array<Level> = []
+  let i = 0
+  while (i < history.length) {
+    const limit = history[i]!.limit
+    let ms = 0
+    let best = 0
+    for (; i < history.length && history[i]!.limit === limit; i++) {
+      if (transition(history, i)) continue
+      ms += history[i]!.ms
+      best = Math.max(best, history[i]!.throughput)
+    }
+    if (ms >= config.levelMs) levels.push({ limit, ms, throughput: best })
+  }
+  return levels
+}
+
+/**
+ * The throughput plateau. Past saturation latency grows in proportion to depth (Little: X = N / W)
+ * and more depth buys no throughput, only queueing; on this VM's disk throughput is flat from
+ * qd48–64 on while the p99 keeps climbing (qd64 0.5 ms, qd128 1.5 ms calm). The elasticity
+ * d ln X / d ln N between the current level and the deepest one `plateauSpan` shallower measures
+ * that directly: ≈ 0.4–0.55 below the knee here, ≤ 0 past it. Under `plateauGain` is a plateau
+ * verdict; a second one on the next level confirms it, and the probe settles at the shallowest level
+ * since the first verdict's reference with `plateauShare` of the best throughput among them.
+ *
+ * Not judged while the caller does not fill the limit (its own concurrency is flat, not the
+ * device's throughput), nor while the median is under `inflationFloorUs` (page-cache reads, whose
+ * latency grows with depth because completions queue for the CPU, and whose throughput still grows
+ * with batch size).
+ */
+const plateauCheck = (
+  config: AimdConfig,
+  state: AimdState,
+  history: ReadonlyArray<ProbePoint>,
+  w: WindowStats
+):
+  | { readonly settleAt: number; readonly reason: string }
+  | { readonly ref: number }
+  | { readonly gain: number }
+  | undefined =>
+{
+  if (w.p50Us <= config.inflationFloorUs) return undefined
+  if (w.queued < 0.5 && w.inFlight < 0.9 * state.limit) return undefined
+  const levels = levelsOf(config, history)
+  const current = levels[levels.length - 1]
+  if (current === undefined || current.limit !== state.limit) return undefined
+  let ref: Level | undefined
+  for (const l of levels) if (l.limit * config.plateauSpan <= current.limit && l.limit >= config.plateauFloor) ref = l
+  if (ref === undefined || ref.throughput <= 0) return undefined
+  const gain = Math.log(current.throughput / ref.throughput) / Math.log(current.limit / ref.limit)
+  if (gain >= config.plateauGain) return { gain }
+  if (state.plateauRef === 0) return { ref: ref.limit }
+  const settleAt = pickLevel(config, levels, Math.min(state.plateauRef, ref.limit)) || ref.limit
+  return {
+    settleAt,
+    reason: `plateau: ${ref.limit}→${current.limit} in flight gained ${
+      Math.round((current.throughput / ref.throughput - 1) * 100)
+    }% throughput (elasticity ${gain.toFixed(2)})`
+  }
+}
+
+/**
+ * Does the current depth still buy throughput over half of it? The best window at this limit
+ * against the best one at or under half of it, taken as if at exactly half (the conservative
+ * reading), must show an elasticity of at least `plateauGain`. Upper envelopes, because a stall only
+ * ever takes throughput away. Before any level is held this is the only evidence that latency grew
+ * with use, as at 15 in flight in a storm here (p50 4× the depth-1 one at ~2× its throughput).
+ */
+const stillScaling = (config: AimdConfig, state: AimdState, w: WindowStats): boolean => {
+  const half = state.limit / config.plateauSpan
+  let below = 0
+  let here = w.throughput
+  state.history.forEach((p, i) => {
+    if (transition(state.history, i)) return
+    if (p.limit <= half) below = Math.max(below, p.throughput)
+    else if (p.limit === state.limit) here = Math.max(here, p.throughput)
+  })
+  return below > 0 && Math.log(here / below) / Math.log(config.plateauSpan) >= config.plateauGain
+}
+
+/**
+ * The shallowest held level from `from` on with `plateauShare` of the best throughput among them
+ * (0 = none): the knee, where depth stops paying and only adds queueing.
+ */
+const pickLevel = (config: AimdConfig, levels: ReadonlyArray<Level>, from: number): number => {
+  const span = levels.filter((l) => l.limit >= from)
+  const best = span.reduce((a, l) => Math.max(a, l.throughput), 0)
+  return span.find((l) => l.throughput >= config.plateauShare * best)?.limit ?? 0
 }
 
 const isShift = (config: AimdConfig, ref: WindowStats, w: WindowStats): boolean => {
