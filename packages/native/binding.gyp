@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "auraio",
-      "sources": ["cpp/addon.cc", "cpp/host.cc", "cpp/engine.cc", "cpp/ring.cc", "cpp/ops.cc", "cpp/group.cc"],
+      "sources": ["cpp/addon.cc", "cpp/host.cc", "cpp/engine.cc", "cpp/ring.cc", "cpp/ops.cc", "cpp/group.cc", "cpp/readmany.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

@@ -315,6 +315,49 @@ napi_value ReadBatch(napi_env env, napi_callback_info info) {
   return num(env, count);
 }
 
+// readMany(fds: Int32Array, positions: Float64Array, lengths: Int32Array, bases: Int32Array,
+// offsets: Float64Array, buffers: Uint8Array[], count, window, failFast, results: Int32Array) -> id.
+// Request i reads lengths[i] bytes at positions[i] of fds[i] into the ArrayBuffer of buffers[bases[i]],
+// at byte offset offsets[i]. The engine keeps `window` of them in flight and refills natively; the one
+// callback of the returned id fires when every read is done (see readmany.h for its result). The columns
+// and buffers must stay alive and unchanged until then. -4: a column is shorter than count.
+napi_value ReadMany(napi_env env, napi_callback_info info) {
+  Call<10> c(env, info);
+  if (c.host->closed()) return num(env, -1);
+  Engine* en = c.host->engine();
+  const uint32_t count = u32(env, c.argv[6]);
+  size_t n[5] = {0, 0, 0, 0, 0};
+  void* cols[5];
+  for (int k = 0; k < 5; ++k) cols[k] = bytes(env, c.argv[k], &n[k]);
+  size_t nres = 0;
+  auto* results = static_cast<int32_t*>(bytes(env, c.argv[9], &nres));
+  for (int k = 0; k < 5; ++k)
+    if (n[k] < count) return num(env, -4);
+  if (nres < count) return num(env, -4);
+  ReadManyJob* j = en->takeReadManyJob();
+  j->fd = static_cast<const int32_t*>(cols[0]);
+  j->pos = static_cast<const double*>(cols[1]);
+  j->len = static_cast<const int32_t*>(cols[2]);
+  j->base = static_cast<const int32_t*>(cols[3]);
+  j->off = static_cast<const double*>(cols[4]);
+  j->results = results;
+  j->count = count;
+  j->window = u32(env, c.argv[7]);
+  j->failFast = boolean(env, c.argv[8]);
+  uint32_t nb = 0;
+  napi_get_array_length(env, c.argv[5], &nb);
+  j->bases.clear();
+  for (uint32_t b = 0; b < nb; ++b) {
+    napi_value el;
+    napi_get_element(env, c.argv[5], b, &el);
+    void* data = nullptr;
+    size_t offset = 0;
+    napi_get_typedarray_info(env, el, nullptr, nullptr, &data, nullptr, &offset);
+    j->bases.push_back(static_cast<uint8_t*>(data) - offset);
+  }
+  return num(env, en->startReadMany(j));
+}
+
 napi_value Cancel(napi_env env, napi_callback_info info) {
   Call<1> c(env, info);
   if (!c.host->closed()) {
@@ -457,7 +500,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
       fn("close", Close),         fn("statx", Statx),         fn("fallocate", Fallocate),
       fn("ftruncate", Ftruncate), fn("syncFileRange", SyncFileRange), fn("unlinkat", Unlinkat),
       fn("renameat", Renameat),   fn("mkdirat", Mkdirat),     fn("symlinkat", Symlinkat),
-      fn("linkat", Linkat),       fn("writeFsync", WriteFsync), fn("readBatch", ReadBatch),
+      fn("linkat", Linkat),       fn("writeFsync", WriteFsync), fn("readBatch", ReadBatch), fn("readMany", ReadMany),
       fn("cancel", Cancel),       fn("cancelAll", CancelAll), fn("setLimit", SetLimit),
       fn("destroy", Destroy),     fn("next", Next),     fn("readFixed", FixedIo<OpKind::ReadFixed>), fn("writeFixed", FixedIo<OpKind::WriteFixed>),
       fn("registerBuffers", RegisterBuffers), fn("unregisterBuffers", UnregisterBuffers),

@@ -254,6 +254,8 @@ void Engine::finish(uint32_t s, int64_t res, bool report) {
 }
 
 void Engine::emit(uint32_t s, int64_t res) {
+  const Slot& sl = slots_.at(s);
+  if (sl.job != nullptr && !sl.jobHead) return readManyMemberDone(s, res);
   if (collecting_ && outCount_ < kDeliverCapacity) {
     out_[2 * outCount_] = s;
     out_[2 * outCount_ + 1] = static_cast<double>(res);
@@ -401,8 +403,13 @@ void Engine::pump() {
   for (auto& r : rings_) r->setEventfdEnabled(false);
   rounds_ = 0;
   while (rounds_ < kMaxRounds && !closed_) {
+    jobReaped_ = 0;
     uint32_t n = openRound();
-    if (n == 0) break;
+    if (n == 0) {
+      // Only readMany members completed: their refills wait in the SQ for the next round.
+      if (jobReaped_ == 0) break;
+      continue;
+    }
     // JS may run further rounds itself through nextRound() before it returns (one JS->native call per
     // round instead of one native->JS entry).
     host_->deliver(n);
@@ -521,6 +528,9 @@ void Engine::cancelSlot(uint32_t s) {
       host_->cancelFallback(s);
       break;
     }
+    case SlotState::Batch:
+      readManyCancel(*sl.job);
+      break;
     default:
       break;
   }
@@ -542,7 +552,8 @@ void Engine::cancelAll() {
   const uint32_t cap = slots_.capacity();
   for (uint32_t s = 0; s < cap; ++s) {
     Slot& sl = slots_.at(s);
-    if (!sl.member && (sl.state == SlotState::Queued || sl.state == SlotState::InKernel || sl.state == SlotState::Fallback))
+    if (!sl.member && (sl.state == SlotState::Queued || sl.state == SlotState::InKernel || sl.state == SlotState::Fallback ||
+                           sl.state == SlotState::Batch))
       cancelSlot(s);
   }
 }

@@ -7,6 +7,7 @@
 
 #include "group.h"
 #include "histogram.h"
+#include "readmany.h"
 #include "ring.h"
 #include "slots.h"
 
@@ -80,6 +81,11 @@ class Engine {
   uint32_t limit(unsigned ring) const { return rings_[ring]->limit; }
   uint64_t outstanding() const { return active_; }
 
+  // readMany (readmany.cc): take a job, fill its columns and count/window/failFast, then start it.
+  // Returns the head's id, or -2 when no slot is free (the job is taken back).
+  ReadManyJob* takeReadManyJob();
+  double startReadMany(ReadManyJob* j);
+
   // Submit what is pending, reap, deliver to JS; repeats while completions keep coming (bounded rounds).
   void pump();
   void fallbackDone(uint32_t s, int64_t result);
@@ -128,6 +134,11 @@ class Engine {
   void flushAll();
   void cancelSlot(uint32_t s);
   void prepCancel(Ring& r, uint64_t userData);
+  void readManyMemberDone(uint32_t s, int64_t res);
+  void readManyRefill(ReadManyJob& j);
+  void readManySweep(ReadManyJob& j);
+  void readManyCancel(ReadManyJob& j);
+  void readManyFinish(ReadManyJob& j);
   void activeInc() {
     if (active_++ == 0) host_->setActive(true);
   }
@@ -164,6 +175,11 @@ class Engine {
   std::vector<std::pair<uint64_t, int64_t>> inboxLocal_;
   size_t inboxPos_ = 0;
   std::vector<std::pair<uint64_t, int64_t>> foreign_;  // others' CQEs we reaped, to route
+  // readMany jobs (all ever made, and the free ones), and member completions since the round began: a
+  // round that only advanced jobs delivers nothing to JS but must not end the pump.
+  std::vector<std::unique_ptr<ReadManyJob>> jobs_;
+  std::vector<ReadManyJob*> freeJobs_;
+  uint32_t jobReaped_ = 0;
 };
 
 uint64_t nowNs();

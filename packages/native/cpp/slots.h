@@ -20,8 +20,11 @@ enum class SlotState : uint8_t {
   Queued,     // waiting in its ring's FIFO, no SQE yet
   InKernel,   // SQE prepared (maybe not yet submitted) and no CQE reaped yet
   Fallback,   // running as a plain syscall on the thread pool
-  Done        // result known, waiting for delivery to JS
+  Done,       // result known, waiting for delivery to JS
+  Batch       // head of a readMany job (readmany.h): its member reads are running
 };
+
+struct ReadManyJob;
 
 struct Slot {
   uint64_t gen = 1;
@@ -36,6 +39,9 @@ struct Slot {
   int64_t chainErr = 0;       // head of a chain: first member error
   uint64_t startNs = 0;
   void* work = nullptr;       // thread-pool request of a fallback op (owned by the binding)
+  ReadManyJob* job = nullptr; // readMany: the job of its head (state Batch) or of a member read
+  uint32_t jobIndex = 0;      // readMany member: its request's index
+  bool jobHead = false;       // readMany: the head, the one slot of the job that JS sees
   OpDesc op;
 };
 
@@ -65,6 +71,8 @@ class SlotTable {
     sl.next = -1;
     sl.head = -1;
     sl.work = nullptr;
+    sl.job = nullptr;
+    sl.jobHead = false;
     sl.gen = sl.gen + 1 >= kMaxGen ? 1 : sl.gen + 1;
     free_.push_back(s);
   }

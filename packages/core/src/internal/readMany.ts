@@ -14,29 +14,42 @@ type Raw = Engine["raw"]
 
 /**
  * The validated requests, copied (each property read once) so a request object changed after the
- * call cannot put an unchecked value in front of the native side, plus each read's in-flight id.
- * The numeric columns come from a small free list (`Arena`) and go back once the last completion of
- * the call has arrived: a batch of a few hundred reads then allocates little beyond its results.
- * (Fresh arrays per call, grown by push, were ~100 bytes per read of garbage; V8 pretenured them and
- * the scavenges that followed cost more than the reads' own JavaScript.)
+ * call cannot put an unchecked value in front of the native side. The columns come from a small free
+ * list and go back once the last completion of the call has arrived: a batch then allocates little
+ * beyond its results. (Fresh arrays per call, grown by push, were ~100 bytes per read of garbage; V8
+ * pretenured them and the scavenges that followed cost more than the reads' own JavaScript.)
+ *
+ * `readMany` hands the columns to the engine's native job as they are (`raw.readMany`): request i
+ * reads into the ArrayBuffer of `bases[base[i]]` at byte offset `off[i]`. `readManyStream` submits
+ * from JavaScript (`Batch` below) and records each read's in-flight id in `ids`.
  */
 interface Arena {
   readonly cap: number
   readonly fd: Int32Array
   readonly pos: Float64Array
   readonly len: Int32Array
-  /** The read's in-flight id, or -1. */
+  readonly base: Int32Array
+  readonly off: Float64Array
+  /** Written by the native job: bytes read, or -errno. */
+  readonly results: Int32Array
+  /** The read's in-flight id, or -1 (`readManyStream`). */
   readonly ids: Float64Array
+  /** The caller's buffer, or (once submitted) the one allocated for the read. Cleared on release. */
+  readonly bufs: Array<Uint8Array | undefined>
+  /** One view per distinct ArrayBuffer the requests' buffers live in (usually one). */
+  readonly bases: Array<Uint8Array>
 }
 
 interface Prepared {
   readonly n: number
   readonly a: Arena
-  /** The caller's buffer, or (once submitted) the one allocated for the read. */
-  readonly bufs: Array<Uint8Array | undefined>
+  /** Bytes of the requests that bring no buffer (they share one slab, allocated when submitted). */
+  readonly missing: number
+  /** How many requests bring no buffer. */
+  readonly unbuffered: number
 }
 
-// At most 4 arenas of up to 16384 reads (24 bytes a read) stay cached per engine: ~1.5 MiB at worst.
+// At most 4 arenas of up to 16384 reads (~48 bytes a read) stay cached per engine: ~3 MiB at worst.
 const ARENA_FREE_MAX = 4
 const ARENA_CAP_MAX = 1 << 14
 
@@ -54,9 +67,23 @@ class Arenas {
     }
     let cap = 64
     while (cap < n) cap *= 2
-    return { cap, fd: new Int32Array(cap), pos: new Float64Array(cap), len: new Int32Array(cap), ids: new Float64Array(cap) }
+    return {
+      cap,
+      fd: new Int32Array(cap),
+      pos: new Float64Array(cap),
+      len: new Int32Array(cap),
+      base: new Int32Array(cap),
+      off: new Float64Array(cap),
+      results: new Int32Array(cap),
+      ids: new Float64Array(cap),
+      bufs: new Array(cap).fill(undefined),
+      bases: []
+    }
   }
-  give(a: Arena): void {
+  /** Takes `a` back after a call that used its first `n` places; drops every reference to user memory. */
+  give(a: Arena, n: number): void {
+    a.bufs.fill(undefined, 0, n)
+    a.bases.length = 0
     if (a.cap <= ARENA_CAP_MAX && this.free.length < ARENA_FREE_MAX) this.free.push(a)
   }
 }
@@ -75,23 +102,25 @@ const prepare = (
   if (!Array.isArray(requests)) return badArgument(method, "requests must be an array")
   const n = requests.length
   const a = arenas.take(n)
-  const bufs: Array<Uint8Array | undefined> = new Array(n)
-  const bad = fillArena(a, bufs, method, requests)
-  if (bad !== undefined) {
-    arenas.give(a)
-    return bad
-  }
-  return { n, a, bufs }
+  const p = fillArena(a, n, method, requests)
+  if (!("a" in p)) arenas.give(a, n)
+  return p
 }
 
+/** Fills the columns, or returns the first bad request's error. */
 const fillArena = (
   a: Arena,
-  bufs: Array<Uint8Array | undefined>,
+  n: number,
   method: string,
   requests: ReadonlyArray<AuraEngine.ReadRequest>
-): PlatformError | undefined => {
-  const { fd: fds, ids, len: lens, pos: poss } = a
-  for (let i = 0; i < bufs.length; i++) {
+): Prepared | PlatformError => {
+  const { base: bases, bufs, fd: fds, ids, len: lens, off: offs, pos: poss } = a
+  const views = a.bases
+  let lastAb: ArrayBufferLike | undefined
+  let lastBase = -1
+  let missing = 0
+  let unbuffered = 0
+  for (let i = 0; i < n; i++) {
     const r = requests[i]
     if (r === null || typeof r !== "object") return badArgument(method, `request ${i} is not an object`)
     const fd = r.fd
@@ -108,6 +137,25 @@ const fillArena = (
       const badBuf = checkBuffer(method, buf)
       if (badBuf !== undefined) return badBuf
       if (buf.length < len) return badArgument(method, `request ${i}: buffer is shorter than length`)
+      const ab = buf.buffer
+      if (ab !== lastAb) {
+        lastAb = ab
+        lastBase = views.length
+        for (let k = 0; k < views.length; k++) {
+          if (views[k]!.buffer === ab) {
+            lastBase = k
+            break
+          }
+        }
+        if (lastBase === views.length) views.push(buf)
+      }
+      bases[i] = lastBase
+      offs[i] = buf.byteOffset
+    } else {
+      bases[i] = -1
+      offs[i] = missing
+      missing += len
+      unbuffered++
     }
     fds[i] = fd
     poss[i] = pos
@@ -115,7 +163,7 @@ const fillArena = (
     ids[i] = -1
     bufs[i] = buf
   }
-  return undefined
+  return { n, a, missing, unbuffered }
 }
 
 /**
@@ -218,8 +266,8 @@ class Batch {
     const p = this.p
     const i = this.next++
     const len = p.a.len[i]!
-    let buf = p.bufs[i]
-    if (buf === undefined) p.bufs[i] = buf = Buffer.allocUnsafeSlow(len)
+    let buf = p.a.bufs[i]
+    if (buf === undefined) p.a.bufs[i] = buf = Buffer.allocUnsafeSlow(len)
     if (this.pool.live !== 0) this.hold(i, buf)
     let id: number
     try {
@@ -255,13 +303,13 @@ class Batch {
     const p = this.p
     const first = this.next
     const fd = p.a.fd[first]!
-    const ab = p.bufs[first]?.buffer
+    const ab = p.a.bufs[first]?.buffer
     let count = 0
     let slabBytes = 0
     while (count < room) {
       const i = first + count
       if (p.a.fd[i] !== fd) break
-      const b = p.bufs[i]
+      const b = p.a.bufs[i]
       if (b === undefined ? ab !== undefined : b.buffer !== ab) break
       if (b === undefined) slabBytes += p.a.len[i]!
       count++
@@ -280,9 +328,9 @@ class Batch {
     for (let k = 0; k < count; k++) {
       const i = first + k
       const len = p.a.len[i]!
-      let b = p.bufs[i]
+      let b = p.a.bufs[i]
       if (b === undefined) {
-        p.bufs[i] = b = base.subarray(at, at + len)
+        p.a.bufs[i] = b = base.subarray(at, at + len)
         offs[k] = at
         at += len
       } else {
@@ -327,7 +375,7 @@ class Batch {
       }
       return
     }
-    this.onResult(i, this.p.bufs[i]!, res)
+    this.onResult(i, this.p.a.bufs[i]!, res)
     if (this.stopped || this.next >= this.n) return
     const room = this.room()
     if (room >= this.chunk) this.fill()
@@ -350,7 +398,7 @@ class Batch {
   release(): void {
     if (this.released) return
     this.released = true
-    this.arenas.give(this.p.a)
+    this.arenas.give(this.p.a, this.p.n)
   }
 
   /** Stop submitting, cancel what is in flight; `done` runs once every completion has arrived. */
@@ -377,6 +425,64 @@ class Batch {
 const trim = (buf: Uint8Array, len: number, res: number): Uint8Array =>
   res === buf.length ? buf : buf.subarray(0, res < len ? res : len)
 
+// What the job's callback gets (packages/native/src/internal/raw.ts): >= 0 is the index of the request
+// whose error stopped a fail-fast job.
+const READ_MANY_DONE = -1
+const READ_MANY_NO_SLOT = -3
+
+const holdAll = (pool: BufferPool, bufs: ReadonlyArray<Uint8Array | undefined>, n: number): Array<Slot> => {
+  const held: Array<Slot> = []
+  for (let i = 0; i < n; i++) {
+    const b = bufs[i]
+    const slot = b === undefined ? undefined : pool.slotOf(b)
+    if (slot !== undefined) {
+      pool.hold(slot)
+      held.push(slot)
+    }
+  }
+  return held
+}
+
+/**
+ * The outcome of a finished job from its results column: in request order; fail-fast fails with the
+ * error that stopped the job (or, when something else cancelled it, the first error in request order).
+ */
+const settle = (
+  a: Arena,
+  n: number,
+  slab: Buffer | undefined,
+  code: number,
+  collect: boolean
+): Effect.Effect<Array<any>, PlatformError> => {
+  const { bufs, fd, len, off, results } = a
+  if (!collect && code !== READ_MANY_DONE) {
+    let at = code
+    if (at < 0) {
+      at = 0
+      while (at < n - 1 && results[at]! >= 0) at++
+    }
+    return Effect.fail(fromErrno(results[at]! < 0 ? results[at]! : -ECANCELED, "readMany", "read", fd[at]!))
+  }
+  const out = new Array<any>(n)
+  for (let i = 0; i < n; i++) {
+    const res = results[i]!
+    if (res < 0) {
+      out[i] = Either.left(fromErrno(res, "readMany", "read", fd[i]!))
+      continue
+    }
+    const buf = bufs[i]
+    const l = len[i]!
+    const got = res < l ? res : l
+    let data: Uint8Array
+    if (buf !== undefined) data = got === buf.length ? buf : buf.subarray(0, got)
+    else data = slab!.subarray(off[i]!, off[i]! + got)
+    out[i] = collect ? Either.right(data) : data
+  }
+  return Effect.succeed(out)
+}
+
+const ECANCELED = 125
+
 /** @internal */
 export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => number) => {
   const scratch = makeScratch()
@@ -395,34 +501,65 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
     return Effect.async<Array<any>, PlatformError>((resume) => {
       const p = prepare(arenas, "readMany", requests)
       if (!("a" in p)) return resume(Effect.fail(p))
-      const n = p.n
-      if (n === 0) {
-        arenas.give(p.a)
+      if (p.n === 0) {
+        arenas.give(p.a, 0)
         return resume(Effect.succeed([]))
       }
-      const results = new Array<any>(n)
-      let completed = 0
-      const batch: Batch = new Batch(raw, pool, scratch, p, window, () => window - batch.inFlight, (i, buf, res) => {
-        completed++
-        if (res >= 0) {
-          const data = trim(buf, p.a.len[i]!, res)
-          results[i] = collect ? Either.right(data) : data
-        } else {
-          const err = fromErrno(res, "readMany", "read", p.a.fd[i]!)
-          if (!collect) {
-            batch.stop(() => resume(Effect.fail(err)))
-            return
-          }
-          results[i] = Either.left(err)
-        }
-        if (completed === n) {
-          batch.release()
-          resume(Effect.succeed(results))
-        }
-      }, arenas)
-      batch.onFault = (e) => batch.stop(() => resume(Effect.die(e)))
-      batch.fill()
-      return batch.stopAndWait
+      return runJob(p, window, collect, resume)
+    })
+  }
+
+  /**
+   * One native job for the whole call (`raw.readMany`): the engine keeps `window` reads in flight and
+   * refills the window from its completion path, so JavaScript runs once to submit and once when the
+   * last read has completed — nothing per read but building the result. Interruption cancels the job;
+   * the fiber ends when the job's callback says every read has completed.
+   */
+  const runJob = (
+    p: Prepared,
+    window: number,
+    collect: boolean,
+    resume: (effect: Effect.Effect<Array<any>, PlatformError>) => void
+  ): Effect.Effect<void> | undefined => {
+    const { a, n } = p
+    const bufs = a.bufs
+    let slab: Buffer | undefined
+    if (p.unbuffered > 0) {
+      // The requests without a buffer share one slab; each result is a view of its part.
+      slab = Buffer.allocUnsafeSlow(p.missing)
+      const b = a.bases.length
+      a.bases.push(slab)
+      const base = a.base
+      for (let i = 0; i < n; i++) if (base[i] === -1) base[i] = b
+    }
+    const held = pool.live === 0 ? undefined : holdAll(pool, bufs, n)
+    let onStopped: (() => void) | undefined
+    const done = (code: number) => {
+      if (held !== undefined) for (let k = 0; k < held.length; k++) pool.unhold(held[k]!)
+      if (onStopped !== undefined) {
+        // Interrupted: nobody waits for the results.
+        arenas.give(a, n)
+        return onStopped()
+      }
+      const out = code === READ_MANY_NO_SLOT ? undefined : settle(a, n, slab, code, collect)
+      arenas.give(a, n)
+      if (out === undefined) {
+        return resume(Effect.die(new RangeError("more than 2^20 operations are outstanding on this engine")))
+      }
+      resume(out)
+    }
+    let id: number
+    try {
+      id = raw.readMany(a.fd, a.pos, a.len, a.base, a.off, a.bases, n, Math.min(window, n), !collect, a.results, done, a)
+    } catch (e) {
+      if (held !== undefined) for (let k = 0; k < held.length; k++) pool.unhold(held[k]!)
+      arenas.give(a, n)
+      resume(Effect.die(e))
+      return undefined
+    }
+    return Effect.async<void>((stopped) => {
+      onStopped = () => stopped(Effect.void)
+      raw.cancel(id)
     })
   }
 

@@ -36,6 +36,18 @@ export interface NativeEngine {
     count: number,
     ids: Float64Array
   ): number
+  readMany(
+    fds: Int32Array,
+    positions: Float64Array,
+    lengths: Int32Array,
+    bases: Int32Array,
+    offsets: Float64Array,
+    buffers: ReadonlyArray<Uint8Array>,
+    count: number,
+    window: number,
+    failFast: boolean,
+    results: Int32Array
+  ): number
   readFixed(fd: number, buf: Uint8Array, len: number, pos: number, bufIndex: number): number
   writeFixed(fd: number, buf: Uint8Array, len: number, pos: number, bufIndex: number): number
   registerBuffers(bufs: ReadonlyArray<Uint8Array>): number

@@ -27,7 +27,24 @@ export type BatchCallback = (index: number, result: number) => void
 const SLOT_MASK = 0xfffff
 
 const refused = (id: number): Error =>
-  id === -1 ? new EngineClosedError() : new RangeError("more than 2^20 operations are outstanding on this engine")
+  id === -1
+    ? new EngineClosedError()
+    : id === -4
+    ? new RangeError("readMany: a column is shorter than count")
+    : new RangeError("more than 2^20 operations are outstanding on this engine")
+
+/**
+ * What the callback of `readMany` gets: every request ran (`READ_MANY_DONE`), the job was cancelled
+ * (`READ_MANY_STOPPED`: by `cancel`, `cancelAll` or close), it ran out of slots (`READ_MANY_NO_SLOT`), or,
+ * when `>= 0`, the index of the request whose error stopped a fail-fast job. In every case each entry of
+ * `results` holds its request's outcome (bytes read, or `-errno`; `-ECANCELED` when never submitted).
+ * @internal
+ */
+export const READ_MANY_DONE = -1
+/** @internal */
+export const READ_MANY_STOPPED = -2
+/** @internal */
+export const READ_MANY_NO_SLOT = -3
 
 /**
  * The hot path: no validation, primitive arguments, one native call per op (or per batch). The callback
@@ -216,6 +233,37 @@ export class RawEngine {
     this.outstanding += count - failed
     if (failed !== 0) throw refused(-2)
     return count
+  }
+
+  /**
+   * `count` positional reads run by the engine as one op: at most `window` in flight, refilled natively
+   * as reads complete (no JavaScript per read), `cb` called once when every read has completed (see
+   * `READ_MANY_DONE`). Request i reads `lengths[i]` bytes at `positions[i]` of `fds[i]` into the
+   * ArrayBuffer of `buffers[bases[i]]` at byte offset `offsets[i]`; its result lands in `results[i]`.
+   * Nothing is validated here: the caller checks every value (fds, positions >= 0, lengths and offsets
+   * inside their buffers, base indexes), and keeps the columns unchanged until `cb`. With `failFast`, the
+   * first error cancels the rest. `cancel(id)` cancels every read in flight; `cb` still fires once, after
+   * the last of them has completed, so every buffer stays in use until then.
+   */
+  readMany(
+    fds: Int32Array,
+    positions: Float64Array,
+    lengths: Int32Array,
+    bases: Int32Array,
+    offsets: Float64Array,
+    buffers: ReadonlyArray<Uint8Array>,
+    count: number,
+    window: number,
+    failFast: boolean,
+    results: Int32Array,
+    cb: RawCallback,
+    keep?: unknown
+  ): number {
+    if (this.closed) throw new EngineClosedError()
+    for (let i = 0; i < buffers.length; i++) pin(buffers[i]!)
+    const id = this.n.readMany(fds, positions, lengths, bases, offsets, buffers, count, window, failFast, results)
+    // The columns, the results and the buffers stay referenced until the callback.
+    return this.track(id, cb, keep === undefined ? buffers : keep)
   }
 
   /** Best effort, idempotent; the op's own callback still fires exactly once. */
