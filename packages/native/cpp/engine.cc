@@ -460,6 +460,7 @@ uint32_t Engine::openRound() {
     if (!r->fifo.empty()) promote(*r);
   flushAll();
   uint32_t n = collect();
+  readManyRefillQueued();
   roundOpen_ = n != 0;
   return n;
 }

@@ -139,6 +139,7 @@ class Engine {
   void readManySweep(ReadManyJob& j);
   void readManyCancel(ReadManyJob& j);
   void readManyFinish(ReadManyJob& j);
+  void readManyRefillQueued();
   void activeInc() {
     if (active_++ == 0) host_->setActive(true);
   }
@@ -179,6 +180,7 @@ class Engine {
   // round that only advanced jobs delivers nothing to JS but must not end the pump.
   std::vector<std::unique_ptr<ReadManyJob>> jobs_;
   std::vector<ReadManyJob*> freeJobs_;
+  std::vector<ReadManyJob*> refillQueue_;  // jobs that lost members during the current reap
   uint32_t jobReaped_ = 0;
 };
 

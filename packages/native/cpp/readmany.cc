@@ -35,6 +35,8 @@ double Engine::startReadMany(ReadManyJob* j) {
   j->inflight = 0;
   j->stopping = false;
   j->cancelling = false;
+  j->live = true;
+  j->refillQueued = false;
   j->code = kReadManyDone;
   if (j->window == 0) j->window = 1;
   if (j->slotOf.size() < j->count) j->slotOf.resize(j->count);
@@ -95,8 +97,32 @@ void Engine::readManyMemberDone(uint32_t s, int64_t res) {
     readManySweep(j);
   }
   if (j.cancelling) return;  // the sweep in progress finishes the job
-  readManyRefill(j);
-  if (j.inflight == 0 && (j.stopping || j.next == j.count)) readManyFinish(j);
+  if (j.inflight == 0 && (j.stopping || j.next == j.count)) return readManyFinish(j);
+  if (j.stopping || j.next == j.count) return;
+  if (collecting_) {
+    // Inside a reap: refill once it is over, every job's new reads stamped with one clock read.
+    if (!j.refillQueued) {
+      j.refillQueued = true;
+      refillQueue_.push_back(&j);
+    }
+    return;
+  }
+  readManyRefill(j);  // a thread-pool completion, outside any reap
+  if (j.inflight == 0) readManyFinish(j);  // nothing could be submitted (no slot)
+}
+
+void Engine::readManyRefillQueued() {
+  if (refillQueue_.empty()) return;
+  beginBatch();
+  for (size_t k = 0; k < refillQueue_.size(); ++k) {
+    ReadManyJob& j = *refillQueue_[k];
+    j.refillQueued = false;
+    if (!j.live) continue;
+    readManyRefill(j);
+    if (j.inflight == 0) readManyFinish(j);  // stopped before it could submit anything more
+  }
+  endBatch();
+  refillQueue_.clear();
 }
 
 void Engine::readManySweep(ReadManyJob& j) {
@@ -123,6 +149,7 @@ void Engine::readManyFinish(ReadManyJob& j) {
   for (uint32_t i = j.next; i < j.count; ++i) j.results[i] = -ECANCELED;
   const uint32_t h = j.head;
   j.stopping = true;
+  j.live = false;
   freeJobs_.push_back(&j);
   finish(h, static_cast<int64_t>(j.code), true);
 }

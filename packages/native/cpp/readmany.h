@@ -33,6 +33,8 @@ struct ReadManyJob {
   bool failFast = true;
   bool stopping = false;  // submit nothing more
   bool cancelling = false;  // inside a cancel sweep: the sweep finishes the head, not the members
+  bool live = false;        // started and its head not yet finished
+  bool refillQueued = false;  // waits in the engine's list of jobs to refill after the current reap
   double code = kReadManyDone;
 };
 

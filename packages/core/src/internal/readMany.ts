@@ -124,18 +124,38 @@ const fillArena = (
     const r = requests[i]
     if (r === null || typeof r !== "object") return badArgument(method, `request ${i} is not an object`)
     const fd = r.fd
-    const badFd = checkFd(method, fd)
-    if (badFd !== undefined) return badFd
-    const pos = normPosition(method, r.offset)
-    if (typeof pos !== "number") return pos
-    if (pos < 0) return badArgument(method, `request ${i} needs an offset`)
-    const len = normLength(method, "length", r.length)
-    if (typeof len !== "number") return len
+    // Fast paths for the common shapes (small integers, a non-empty Uint8Array); anything else goes
+    // through the shared validators, which also name what is wrong.
+    if (typeof fd !== "number" || (fd | 0) !== fd || fd < 0) {
+      const badFd = checkFd(method, fd)
+      if (badFd !== undefined) return badFd
+    }
+    const offset = r.offset
+    let pos: number
+    if (typeof offset === "number" && offset >= 0 && offset <= Number.MAX_SAFE_INTEGER && Math.floor(offset) === offset) {
+      pos = offset
+    } else {
+      const p = normPosition(method, offset)
+      if (typeof p !== "number") return p
+      if (p < 0) return badArgument(method, `request ${i} needs an offset`)
+      pos = p
+    }
+    const length = r.length
+    let len: number
+    if (typeof length === "number" && (length | 0) === length && length >= 0) {
+      len = length
+    } else {
+      const l = normLength(method, "length", length)
+      if (typeof l !== "number") return l
+      len = l
+    }
     if (len > MAX_READ) return badArgument(method, `request ${i}: length ${len} exceeds ${MAX_READ}`)
     const buf = r.buffer
     if (buf !== undefined) {
-      const badBuf = checkBuffer(method, buf)
-      if (badBuf !== undefined) return badBuf
+      if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
+        const badBuf = checkBuffer(method, buf)
+        if (badBuf !== undefined) return badBuf
+      }
       if (buf.length < len) return badArgument(method, `request ${i}: buffer is shorter than length`)
       const ab = buf.buffer
       if (ab !== lastAb) {
