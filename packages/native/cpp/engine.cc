@@ -402,7 +402,7 @@ void Engine::pump() {
   // enter. Re-enabled below before the loop can block.
   for (auto& r : rings_) r->setEventfdEnabled(false);
   rounds_ = 0;
-  while (rounds_ < kMaxRounds && !closed_) {
+  while (rounds_ < kMaxRounds && !closed_ && !(rounds_ > 0 && turnOver())) {
     jobReaped_ = 0;
     uint32_t n = openRound();
     if (n == 0) {
@@ -482,7 +482,7 @@ void Engine::closeRound() {
 uint32_t Engine::nextRound() {
   if (!pumping_) return 0;
   if (roundOpen_) closeRound();
-  if (closed_ || rounds_ >= kMaxRounds) return 0;
+  if (closed_ || rounds_ >= kMaxRounds || turnOver()) return 0;
   return openRound();
 }
 

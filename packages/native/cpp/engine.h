@@ -88,6 +88,12 @@ class Engine {
 
   // Submit what is pending, reap, deliver to JS; repeats while completions keep coming (bounded rounds).
   void pump();
+  // One event-loop turn may run several pumps (Host::pump's passes). Callbacks that submit again keep
+  // every round busy, so the turn is bounded in time: past kTurnNs no new round starts and the pump
+  // returns to the event loop (timers, other I/O), which comes straight back through the wake.
+  void beginTurn() { turnStartNs_ = nowNs(); }
+  bool turnOver() const { return turnStartNs_ != 0 && nowNs() - turnStartNs_ >= kTurnNs; }
+  static constexpr uint64_t kTurnNs = 1000000;
   void fallbackDone(uint32_t s, int64_t result);
   // Called from JS while a batch is being delivered: recycles that batch's slots, then submits, reaps and
   // returns the size of the next batch (already in the delivery buffer), or 0 to stop.
@@ -156,6 +162,7 @@ class Engine {
   bool pumping_ = false;
   bool roundOpen_ = false;
   int rounds_ = 0;
+  uint64_t turnStartNs_ = 0;
   uint64_t callNs_ = 0;
   bool closed_ = false;
   unsigned submitBatch_ = 32;

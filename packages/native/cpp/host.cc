@@ -132,7 +132,8 @@ void Host::pump() {
   napi_get_reference_value(env_, resource_, &recv_);
   // One callback scope per pass: microtasks and nextTicks run when it closes, as after a MakeCallback.
   // Promise continuations may submit more ops there, so run another pass while work remains.
-  for (int pass = 0; pass < 8 && !closed_ && !destroyPending_; ++pass) {
+  engine_->beginTurn();
+  for (int pass = 0; pass < 8 && !closed_ && !destroyPending_ && !(pass > 0 && engine_->turnOver()); ++pass) {
     napi_callback_scope cs;
     napi_open_callback_scope(env_, recv_, asyncCtx_, &cs);
     engine_->pump();
