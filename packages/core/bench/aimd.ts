@@ -2,7 +2,7 @@
  * The AIMD adaptive-value benchmark on the real disk with O_DIRECT (a script, not a test).
  *
  *   node_modules/.bin/tsx packages/core/bench/aimd.ts [--rounds N] [--dir DIR] [--only knee,noisy,phase]
- *     [--depths 1,16,32,64,128,256] [--limits L,…] [--target-ms 5] [--nb-bs 128k] [--nb-depth 8] [--log runs.jsonl]
+ *     [--depths 1,16,32,64,128,256] [--limits L,…] [--target-ms 10] [--nb-bs 128k] [--nb-depth 16] [--nb-jobs 1] [--log runs.jsonl]
  *
  * Scenarios, each compared in the same run with fixed depths (interleaved rounds, medians):
  *   knee   — random 4 KiB reads; fixed depths 1…256 vs AIMD (app offers 256 outstanding).
@@ -39,7 +39,7 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined
 }
 const ROUNDS = Number(arg("rounds") ?? 3)
-const TARGET_MS = Number(arg("target-ms") ?? 5)
+const TARGET_MS = Number(arg("target-ms") ?? 10)
 const DEPTHS = (arg("depths") ?? "1,16,32,64,128,256").split(",").map(Number)
 /** Extra knee peers: the app offers 256 and the ring's limit is fixed at L (AIMD's path, no controller). */
 const LIMITS = (arg("limits") ?? "").split(",").filter((x) => x !== "").map(Number)
@@ -47,12 +47,14 @@ const LIMITS = (arg("limits") ?? "").split(",").filter((x) => x !== "").map(Numb
 const INFLATIONS = (arg("inflations") ?? "").split(",").filter((x) => x !== "").map(Number)
 /** The noisy neighbour's block size and queue depth (fio, O_DIRECT random writes). */
 const NB_BS = arg("nb-bs") ?? "128k"
-const NB_DEPTH = Number(arg("nb-depth") ?? 8)
+const NB_DEPTH = Number(arg("nb-depth") ?? 16)
+/** `--nb-jobs N`: N such writers (fio jobs), each on its own part of the neighbour's file. */
+const NB_JOBS = Number(arg("nb-jobs") ?? 1)
 /** `--nb-fsync N`: buffered writes (not O_DIRECT) with an fsync every N writes instead. */
 const NB_FSYNC = Number(arg("nb-fsync") ?? 0)
 const NB_DESC = NB_FSYNC > 0
   ? `fio buffered random writes ${NB_BS}, fsync every ${NB_FSYNC}`
-  : `fio O_DIRECT random writes ${NB_BS} qd${NB_DEPTH}`
+  : `fio O_DIRECT random writes ${NB_BS} qd${NB_DEPTH}${NB_JOBS > 1 ? ` ×${NB_JOBS} jobs` : ""}`
 /** Appends one JSON line per measured run, so rounds from several short runs can be pooled. */
 const LOG = arg("log")
 const ONLY = new Set((arg("only") ?? "knee,noisy,phase").split(","))
@@ -423,6 +425,7 @@ const neighbour = (dir: string, seconds: number) => {
     ...(NB_FSYNC > 0
       ? ["--direct=0", "--ioengine=psync", `--fsync=${NB_FSYNC}`]
       : ["--direct=1", "--ioengine=libaio", `--iodepth=${NB_DEPTH}`]),
+    ...(NB_JOBS > 1 ? [`--numjobs=${NB_JOBS}`, "--offset_increment=128M", `--size=${Math.floor(512 / NB_JOBS)}M`] : []),
     "--time_based",
     `--runtime=${seconds}`,
     "--output=/dev/null"

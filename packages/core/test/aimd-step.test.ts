@@ -469,6 +469,21 @@ const rows: ReadonlyArray<Row> = [
     limit: 96
   },
   {
+    // The neighbour left: 20 in flight was a target cut from 75, which was fine before it came.
+    name: "probe: below the depth held before the target cuts it climbs back +25 % a window, without holding levels",
+    from: { phase: "probe", learnedLimit: 20, limit: 20, regrowTo: 75 },
+    ticks: [{}, {}, {}],
+    phase: "probe",
+    limit: 40
+  },
+  {
+    name: "probe: the way back stops at the depth held before the cuts; from there it probes as usual",
+    from: { phase: "probe", learnedLimit: 20, limit: 64, regrowTo: 75 },
+    ticks: [{}, {}],
+    phase: "probe",
+    limit: 75
+  },
+  {
     name: "probe: no throughput judgement below gainFloor, where one window is mostly noise",
     from: { phase: "probe", learnedLimit: 40, limit: 24, history: [{ limit: 12, throughput: 50_000, ms: 35, inFlight: 12 }, ...held(24)] },
     ticks: [{ completions: 500 }],
@@ -567,9 +582,32 @@ const rows: ReadonlyArray<Row> = [
     name: "a re-probe that breaches never backs off below the limit it started from",
     options: { p99Target: "1 millis" },
     from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, reprobeFloor: 40, history: [{ limit: 40, throughput: 10_000, ms: 35, inFlight: 40 }] },
-    ticks: times(5, { p99Us: 2500 }),
+    ticks: times(5, { p99Us: 1400 }),
     phase: "backoff",
     limit: 40
+  },
+  {
+    // One step up does not take the p99 to 2.5× the target: the device changed (a neighbour arrived).
+    name: "…unless the p99 is far (1.5×) over the target: then it cuts below it",
+    options: { p99Target: "1 millis" },
+    from: { phase: "probe", learnedLimit: 40, limit: 45, reprobeFrom: 40, reprobeFloor: 40, history: [{ limit: 40, throughput: 10_000, ms: 35, inFlight: 40 }] },
+    ticks: times(5, { p99Us: 2500 }),
+    phase: "backoff",
+    limit: [20, 36]
+  },
+  {
+    // From the ring's counters, larger ops and a neighbour look the same; with a target, the target decides.
+    name: "settled with a p99 target: a slowdown at the same depth is not a workload shift",
+    options: { p99Target: "20 millis" },
+    from: {
+      phase: "settled",
+      limit: 16,
+      learnedLimit: 16,
+      reference: { ms: 35, completions: 5000, throughput: 140_000, p50Us: 80, p99Us: 300, inFlight: 16, queued: 50 }
+    },
+    ticks: times(8, { completions: 1000, p50Us: 2000 }),
+    phase: "settled",
+    limit: 16
   },
   {
     name: "a re-probe holds its first step for three windows before judging it",
@@ -611,6 +649,16 @@ describe("Aimd.step", () => {
       if (row.floor !== undefined) assert.strictEqual(state.targetFloor, row.floor)
     })
   }
+
+  it("a target cut of a settled depth remembers it for the way back; a cut of a probe's step does not", () => {
+    const c = config({ p99Target: "5 millis" })
+    const settled = run(c, engaged(c, { phase: "settled", limit: 60, learnedLimit: 60 }), times(5, { p99Us: 20_000 }))
+    assert.strictEqual(settled.state.phase, "backoff")
+    assert.strictEqual(settled.state.regrowTo, 60)
+    const probing = run(c, engaged(c, { phase: "probe", limit: 60, learnedLimit: 40 }), times(5, { p99Us: 20_000 }))
+    assert.strictEqual(probing.state.phase, "backoff")
+    assert.strictEqual(probing.state.regrowTo, 0)
+  })
 
   it("is pure: the same input gives the same output and the input is not mutated", () => {
     const c = config()

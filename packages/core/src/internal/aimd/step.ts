@@ -118,6 +118,12 @@ export interface AimdState {
    * is parallelism being used, not a queue, so median inflation does not stop the probe.
    */
   readonly scaling: boolean
+  /**
+   * The limit held before the p99 target started cutting (0 = none). A probe below it climbs back
+   * +25 % a window without holding levels: that depth was fine before the disturbance, and at +12.5 %
+   * per held level the way back from 11 to 75 in flight took 1.5 s once the neighbour left.
+   */
+  readonly regrowTo: number
   /** Limit held while a baseline is measured, and the phase to go back to. */
   readonly holdLimit: number
   readonly returnPhase: Phase
@@ -205,6 +211,7 @@ export const initial = (config: AimdConfig): AimdState => ({
   history: [],
   plateauRef: 0,
   scaling: false,
+  regrowTo: 0,
   holdLimit: 0,
   returnPhase: "passthrough",
   reprobeFrom: 0,
@@ -386,6 +393,8 @@ const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, breac
     backoffFrom: state.limit,
     // The first target cut of a series remembers where it started.
     ...(breach.kind !== "inflation" && state.cutFrom === 0 ? { cutFrom: state.limit, cutP99Us: breach.p99Us } : {}),
+    // Only a depth that was held, not one a probe was trying: the device changed under it.
+    ...(breach.kind !== "inflation" && state.phase === "settled" ? { regrowTo: Math.max(state.regrowTo, state.limit) } : {}),
     reprobeFrom: 0,
     reprobeFloor: 0,
     target: emptyTarget(bucketCount(config))
@@ -416,7 +425,8 @@ const enterBaseline = (config: AimdConfig, state: AimdState, hold: number, retur
     returnPhase,
     targetFloor: 0,
     cutFrom: 0,
-    cutP99Us: 0
+    cutP99Us: 0,
+    regrowTo: 0
   })
 
 const enterPassthrough = (config: AimdConfig, state: AimdState, learned: number, reason: string) =>
@@ -426,7 +436,8 @@ const enterPassthrough = (config: AimdConfig, state: AimdState, learned: number,
     reprobeFloor: 0,
     targetFloor: 0,
     cutFrom: 0,
-    cutP99Us: 0
+    cutP99Us: 0,
+    regrowTo: 0
   })
 
 /** @internal */
@@ -602,7 +613,8 @@ const decide = (
       // keeps gaining IOPS up to qd256 here); only the plateau rule stops such a probe.
       // A re-probe's first step is judged on its throughput (kneeCheck), which inflation says nothing about.
       const probeBreach =
-        breach?.kind === "inflation" && (state.scaling || state.reprobeFrom > 0 || stillScaling(config, state, w))
+        breach?.kind === "inflation" &&
+          (state.scaling || state.reprobeFrom > 0 || state.regrowTo > state.limit || stillScaling(config, state, w))
           ? undefined
           : breach
       if (confirmed && probeBreach !== undefined) {
@@ -613,8 +625,11 @@ const decide = (
         // here, 12k at qd1) is every depth near its knee.
         const pick = breach.kind === "inflation" ? pickLevel(config, levelsOf(config, state.history), state.limit / 2) : 0
         if (pick > 0) return enterSettled(config, state, Math.max(state.reprobeFloor, pick), breach.reason)
-        // A re-probe never backs off below the limit it started from: that one was already fine.
-        const to = Math.max(state.reprobeFloor, decrease(config, state, w, breach))
+        // A re-probe never backs off below the limit it started from: that one was already fine —
+        // unless the p99 is far over the target, which one step up does not do: the device changed
+        // (a neighbour's onset during a re-probe held 74 in flight for 0.6 s at a p99 of 15 ms).
+        const floor = breach.kind !== "inflation" && breach.p99Us > 1.5 * config.p99TargetUs ? 0 : state.reprobeFloor
+        const to = Math.max(floor, decrease(config, state, w, breach))
         return enterBackoff(config, state, Math.min(to, state.limit), breach)
       }
       // An unconfirmed breach, or a stall: do not add depth until a window says more.
@@ -644,7 +659,8 @@ const decide = (
       const history = [...(state.history.length >= 64 ? [state.history[0]!, ...state.history.slice(2)] : state.history), point]
       let plateauRef = state.plateauRef
       let scaling = state.scaling
-      if (state.limit >= config.plateauFloor && state.reprobeFrom === 0) {
+      const regrowing = state.regrowTo > state.limit
+      if (state.limit >= config.plateauFloor && state.reprobeFrom === 0 && !regrowing) {
         // Hold the level until it has enough windows to be compared with a shallower one.
         if (heldMs(history, state.limit) < config.levelMs) return result({ ...state, appLimitedMs: 0, history })
         const plateau = plateauCheck(config, state, history, w)
@@ -666,7 +682,9 @@ const decide = (
         plateauRef,
         scaling,
         // Nothing learned yet: a first probe climbs twice as fast (+25 %) to reach the knee in time.
-        limit: increase(config, state.limit, state.learnedLimit === 0 ? config.startGain : config.probeGain),
+        limit: regrowing
+          ? Math.min(state.regrowTo, increase(config, state.limit, config.startGain))
+          : increase(config, state.limit, state.learnedLimit === 0 ? config.startGain : config.probeGain),
         // A re-probe whose first step paid off is an ordinary probe from here on.
         reprobeFrom: state.reprobeFrom > 0 && state.limit > state.reprobeFrom ? 0 : state.reprobeFrom,
         // Depth added without a breach: cuts from here on start a new series.
@@ -742,7 +760,9 @@ const decide = (
         return enterBaseline(config, state, state.limit, "settled", "periodic baseline re-measure")
       }
       if (state.phaseMs >= config.settleMs && !nearTarget(config, state)) {
-        return enterProbe(config, state, state.limit, "periodic re-probe", (ref ?? w).throughput)
+        return state.regrowTo > state.limit
+          ? enterProbe(config, state, state.limit, `re-grow towards ${state.regrowTo} (held before the target cuts)`)
+          : enterProbe(config, state, state.limit, "periodic re-probe", (ref ?? w).throughput)
       }
       // A window that looks like a shift is kept out of the reference until the shift is confirmed.
       return result({ ...state, appLimitedMs: 0, shifts, reference: shifts > 0 ? ref : smooth(ref, w) })
@@ -939,10 +959,17 @@ const pickLevel = (config: AimdConfig, levels: ReadonlyArray<Level>, from: numbe
   return span.find((l) => l.throughput >= config.plateauShare * best)?.limit ?? 0
 }
 
+/**
+ * With a p99 target, a slowdown at the same depth (throughput down, median up) is left to the
+ * target: from the ring's counters it looks the same whether the ops got larger or a neighbour
+ * arrived, and a baseline re-measured under a neighbour (p50 0.6–1.7 ms instead of 85 µs here)
+ * let the next probe climb into it; the target cuts are what protect the reads then.
+ */
 const isShift = (config: AimdConfig, ref: WindowStats, w: WindowStats): boolean => {
   const f = config.shiftFactor
-  return w.throughput > ref.throughput * f || w.throughput * f < ref.throughput ||
-    w.p50Us > ref.p50Us * f || w.p50Us * f < ref.p50Us
+  const faster = w.throughput > ref.throughput * f || w.p50Us * f < ref.p50Us
+  const slower = w.throughput * f < ref.throughput || w.p50Us > ref.p50Us * f
+  return faster || (slower && config.p99TargetUs <= 0)
 }
 
 const smooth = (ref: WindowStats | undefined, w: WindowStats): WindowStats =>
