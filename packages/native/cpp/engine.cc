@@ -414,6 +414,10 @@ void Engine::pump() {
     // round instead of one native->JS entry).
     host_->deliver(n);
     if (roundOpen_) closeRound();
+    if (jobHeadOut_) {
+      jobHeadOut_ = false;
+      break;
+    }
   }
   if (!closed_) flushAll();
   pumping_ = false;
@@ -482,7 +486,7 @@ void Engine::closeRound() {
 uint32_t Engine::nextRound() {
   if (!pumping_) return 0;
   if (roundOpen_) closeRound();
-  if (closed_ || rounds_ >= kMaxRounds || turnOver()) return 0;
+  if (closed_ || rounds_ >= kMaxRounds || turnOver() || jobHeadOut_) return 0;
   return openRound();
 }
 

@@ -189,6 +189,9 @@ class Engine {
   std::vector<ReadManyJob*> freeJobs_;
   std::vector<ReadManyJob*> refillQueue_;  // jobs that lost members during the current reap
   uint32_t jobReaped_ = 0;
+  // A job's head went out to JS: end the pump after that delivery, so that the microtasks it queued
+  // (the caller's fiber, typically submitting its next job) run while the other jobs are still going.
+  bool jobHeadOut_ = false;
 };
 
 uint64_t nowNs();

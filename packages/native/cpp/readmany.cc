@@ -151,6 +151,7 @@ void Engine::readManyFinish(ReadManyJob& j) {
   j.stopping = true;
   j.live = false;
   freeJobs_.push_back(&j);
+  jobHeadOut_ = true;
   finish(h, static_cast<int64_t>(j.code), true);
 }
 
