@@ -106,11 +106,10 @@ layer(AuraEngine.layerWith({ aimd: false }))("completions resume fibers", (it) =
     Effect.gen(function*() {
       const engine = yield* AuraEngine
       // The test's fibers run on the default scheduler, where the on-the-spot resume applies.
-      assert.isTrue(
-        yield* Effect.withFiberRuntime<boolean>((f) =>
-          Effect.succeed((f as unknown as { currentScheduler: unknown }).currentScheduler === Scheduler.defaultScheduler)
-        )
+      const scheduler = yield* Effect.withFiberRuntime<unknown>((f) =>
+        Effect.succeed((f as unknown as { currentScheduler: unknown }).currentScheduler)
       )
+      assert.strictEqual(scheduler, Scheduler.defaultScheduler)
       const size = 1 << 20
       const file = yield* engine.open(tmp.file(size))
       const bad = yield* Effect.forEach(

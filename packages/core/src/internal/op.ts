@@ -104,8 +104,8 @@ let onSpotTested = false
 // and reaches the kernel with the native side's next batched enter.
 //
 // Only when it is the same as what the scheduler would do: no fiber is running on this thread
-// (so this is not a nested call from inside another fiber), the fiber is idle (no drain already
-// scheduled — then the message must queue behind what is there) and it runs on the default
+// (so this is not a nested call from inside another fiber), the fiber is idle (no drain scheduled,
+// nothing queued — else the message must queue behind what is there) and it runs on the default
 // scheduler (a custom scheduler is the user's choice of where and when fibers run). Otherwise the
 // runtime's callback is used. The runtime's callback is never called after an on-the-spot resume:
 // it is reachable only through `_asyncInterruptor`, which this clears or had replaced.
@@ -117,8 +117,8 @@ let onSpotTested = false
 
 const resume = (fiber: any, callback: (exit: any) => void, exit: unknown): void => {
   if (
-    resumeOnSpot && fiber !== undefined && !fiber._running && (globalThis as any)[CURRENT_FIBER] === undefined &&
-    fiber.currentScheduler === Scheduler.defaultScheduler
+    resumeOnSpot && fiber !== undefined && !fiber._running && fiber._queue.length === 0 &&
+    (globalThis as any)[CURRENT_FIBER] === undefined && fiber.currentScheduler === Scheduler.defaultScheduler
   ) {
     fiber._running = true
     ;(globalThis as any)[CURRENT_FIBER] = fiber
