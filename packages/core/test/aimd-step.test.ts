@@ -57,8 +57,9 @@ const engaged = (c: Aimd.Config, patch: Partial<Aimd.State>): Aimd.State => ({
 const times = <A>(n: number, a: A): ReadonlyArray<A> => Array.from({ length: n }, () => a)
 
 /**
- * A probe level already held for 70 ms at `limit`: from `plateauFloor` (16) on, a level is held for
- * `levelMs` (90 ms) before the next step, so one more 35 ms window completes it.
+ * A probe level already held for 70 ms at `limit`: from `plateauFloor` (16) on, where the median is
+ * over half the inflation floor, a level is held for `levelMs` (90 ms) before the next step, so one
+ * more 35 ms window completes it.
  */
 const held = (limit: number, throughput = 28_000) => [{ limit, throughput, ms: 70, inFlight: limit }]
 
@@ -447,9 +448,9 @@ const rows: ReadonlyArray<Row> = [
   },
   {
     // Page-cache reads: latency grows with depth (CPU queueing) while throughput still grows with batching.
-    name: "probe: no plateau verdict while the median is under the inflation floor",
+    name: "probe: no plateau verdict, and no held levels, while the median is under the inflation floor",
     from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory, plateauRef: 38 },
-    ticks: times(3, { completions: 4550, p50Us: 60, p99Us: 120 }),
+    ticks: [{ completions: 4550, p50Us: 60, p99Us: 120 }],
     phase: "probe",
     limit: 108
   },
@@ -479,7 +480,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "probe: the way back stops at the depth held before the cuts; from there it probes as usual",
     from: { phase: "probe", learnedLimit: 20, limit: 64, regrowTo: 75 },
-    ticks: [{}, {}],
+    ticks: [{ p50Us: 350 }, { p50Us: 350 }],
     phase: "probe",
     limit: 75
   },
@@ -594,6 +595,20 @@ const rows: ReadonlyArray<Row> = [
     ticks: times(5, { p99Us: 2500 }),
     phase: "backoff",
     limit: [20, 36]
+  },
+  {
+    name: "settled below a depth the target cut from: a throughput jump is the neighbour leaving, not a workload shift",
+    options: { p99Target: "10 millis" },
+    from: {
+      phase: "settled",
+      limit: 16,
+      learnedLimit: 16,
+      regrowTo: 60,
+      reference: { ms: 35, completions: 100, throughput: 4000, p50Us: 2000, p99Us: 3000, inFlight: 16, queued: 50 }
+    },
+    ticks: times(8, { completions: 5000, p50Us: 80 }),
+    phase: "settled",
+    limit: 16
   },
   {
     // From the ring's counters, larger ops and a neighbour look the same; with a target, the target decides.

@@ -660,7 +660,12 @@ const decide = (
       let plateauRef = state.plateauRef
       let scaling = state.scaling
       const regrowing = state.regrowTo > state.limit
-      if (state.limit >= config.plateauFloor && state.reprobeFrom === 0 && !regrowing) {
+      // Levels are held only where a plateau can be judged (a median near or over the inflation
+      // floor): page-cache rings, whose median stays at tens of µs, climb at one window per level as
+      // before (held levels there took 1.2 s from 16 to 256 and cost zero-config readMany a quarter
+      // of its IOPS in 2 s runs).
+      const holding = w.p50Us > config.inflationFloorUs / 2
+      if (state.limit >= config.plateauFloor && state.reprobeFrom === 0 && !regrowing && holding) {
         // Hold the level until it has enough windows to be compared with a shallower one.
         if (heldMs(history, state.limit) < config.levelMs) return result({ ...state, appLimitedMs: 0, history })
         const plateau = plateauCheck(config, state, history, w)
@@ -750,11 +755,15 @@ const decide = (
         return result({ ...state, appLimitedMs: idle })
       }
       const ref = state.reference
-      const shifts = ref !== undefined && isShift(config, ref, w) ? state.shifts + 1 : 0
+      // Below a depth the target cut from, a jump in throughput is the neighbour leaving: re-grow handles
+      // it (a shift re-measured the baseline while the neighbour was still writing).
+      const cutByTarget = state.regrowTo > state.limit || state.targetFloor > 0
+      const shifts = ref !== undefined && !cutByTarget && isShift(config, ref, w) ? state.shifts + 1 : 0
       if (shifts >= config.shiftWindows) {
         // Probe from half the held limit: a knee that moved down is found from below too.
         const from = Math.max(config.startDepth, Math.floor(state.limit / 2))
-        return enterBaseline(config, state, from, "probe", "workload shift")
+        // What was learned belongs to the old workload: climb as on first demand (+25 % a window).
+        return enterBaseline(config, { ...state, learnedLimit: 0 }, from, "probe", "workload shift")
       }
       if (state.sinceBaselineMs >= config.rebaselineMs) {
         return enterBaseline(config, state, state.limit, "settled", "periodic baseline re-measure")
