@@ -3,7 +3,8 @@
  *
  *   fio (io_uring, qd32, batch submit/complete 32)       the hand-tuned limit
  *   NodeFileSystem (@effect/platform-node), one File per fiber, concurrency 8 and 32
- *   AuraEngine per-op Effect API (engine.read), concurrency 32
+ *   AuraEngine per-op Effect API (engine.read), concurrency 32 (opt-in aura32sched: resumed through
+ *     Effect's scheduler instead of on the spot)
  *   AuraEngine readMany (2 fibers pipelining batches of 256 reads, 16 in flight each)
  *
  * Rounds are interleaved (every peer once per round) and medians reported, because these VMs are
@@ -24,6 +25,9 @@ import { parseArgs } from "node:util"
 // The built package (tsc output), as an app would load it: run `tsc -b packages/core` first. (Loading
 // src through tsx would add esbuild's keepNames `__name` call to every closure on the hot path.)
 import { AuraEngine } from "@auraio/core"
+// Benchmark-only switch (same module instance as the package's): `aura32sched` resumes fibers through
+// Effect's scheduler, as the per-op path did before completions resumed them on the spot.
+import { resumingOnSpot, setResumeOnSpot } from "../dist/internal/op.js"
 
 const { values: args } = parseArgs({
   options: {
@@ -228,6 +232,11 @@ const main = Effect.gen(function*() {
     node32: nodeFs(32),
     raw32: rawCallbacks(32),
     aura32: auraPerOp(32),
+    aura32sched: Effect.suspend(() => {
+      const was = resumingOnSpot()
+      setResumeOnSpot(false)
+      return Effect.ensuring(auraPerOp(32), Effect.sync(() => setResumeOnSpot(was)))
+    }),
     readMany: auraReadMany(Number(args.window)),
     // The API's default window: the rings' combined in-flight limit (what a caller gets without tuning).
     readManyDefault: auraReadMany(undefined),
