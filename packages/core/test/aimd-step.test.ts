@@ -424,7 +424,7 @@ const rows: ReadonlyArray<Row> = [
     limit: 108
   },
   {
-    name: "probe: a confirmed plateau settles at the shallowest level with 95 % of the best throughput (below the knee)",
+    name: "probe: a confirmed plateau settles at the shallowest level with 90 % of the best throughput (below the knee)",
     from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory, plateauRef: 38 },
     ticks: times(3, { completions: 4550, p50Us: 350, p99Us: 700 }),
     phase: "settled",
@@ -455,7 +455,7 @@ const rows: ReadonlyArray<Row> = [
     limit: 108
   },
   {
-    name: "probe: median inflation settles at the shallowest held level with 95 % of the best throughput",
+    name: "probe: median inflation settles at the shallowest held level with 90 % of the best throughput",
     from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory },
     ticks: times(2, { completions: 4550, p50Us: 900 }),
     phase: "settled",
@@ -483,6 +483,21 @@ const rows: ReadonlyArray<Row> = [
     ticks: [{ p50Us: 350 }, { p50Us: 350 }],
     phase: "probe",
     limit: 75
+  },
+  {
+    // A busy host put the median of 19 in flight at 4–5× the depth-1 one while IOPS still doubled to 64.
+    name: "probe: below 32 in flight, median inflation with the throughput still rising does not stop the probe",
+    from: { phase: "probe", learnedLimit: 40, limit: 19, history: [{ limit: 9, throughput: 20_000, ms: 35, inFlight: 9 }] },
+    ticks: times(2, { p50Us: 900 }),
+    phase: "probe",
+    limit: 19
+  },
+  {
+    name: "probe: …with the throughput falling it does",
+    from: { phase: "probe", learnedLimit: 40, limit: 19, history: [{ limit: 9, throughput: 60_000, ms: 35, inFlight: 9 }] },
+    ticks: times(2, { p50Us: 900 }),
+    phase: "backoff",
+    limit: 15
   },
   {
     name: "probe: no throughput judgement below gainFloor, where one window is mostly noise",
