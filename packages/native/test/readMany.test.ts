@@ -234,6 +234,35 @@ describe("raw.readMany", () => {
     }
   })
 
+  it("runs on shared rings too (the other reaping path), and two engines' jobs at once", async () => {
+    const a = openEngine({ shared: true })
+    const b = openEngine({ shared: true })
+    const fd = fs.openSync(file, "r")
+    try {
+      const make = (seed: number) => {
+        const buf = new Uint8Array(200 * 4096)
+        const c = job(Array.from({ length: 200 }, (_, i) => ({ fd, pos: ((i * 7 + seed) % 256) * 4096, len: 4096, off: i * 4096 })))
+        return { buf, c }
+      }
+      const x = make(1)
+      const y = make(2)
+      const [rx, ry] = await Promise.all([run(a, x.c, [x.buf], 16, true), run(b, y.c, [y.buf], 16, true)])
+      expect([rx, ry]).toEqual([-1, -1])
+      for (const [{ buf, c }] of [[x], [y]] as const) {
+        for (let i = 0; i < 200; i++) {
+          expect(c.results[i]).toBe(4096)
+          const pos = c.positions[i]!
+          expect(buf.subarray(i * 4096, (i + 1) * 4096)).toEqual(data.subarray(pos, pos + 4096))
+        }
+      }
+      expect(a.outstanding + b.outstanding).toBe(0)
+    } finally {
+      fs.closeSync(fd)
+      await a.close()
+      await b.close()
+    }
+  })
+
   it("refuses columns shorter than count", () => {
     const c = job([{ fd: 0, pos: 0, len: 1, off: 0 }])
     expect(() => engine.raw.readMany(c.fds, c.positions, c.lengths, c.bases, c.offsets, [new Uint8Array(1)], 2, 1, true, c.results, () => {}))
