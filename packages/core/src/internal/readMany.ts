@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import { constants as osConstants } from "node:os"
 import type { AuraEngine } from "../AuraEngine.js"
 import type { BufferPool, Slot } from "./bufferPool.js"
 import { badArgument, fromErrno } from "./errno.js"
@@ -501,7 +502,7 @@ const settle = (
   return Effect.succeed(out)
 }
 
-const ECANCELED = 125
+const ECANCELED = osConstants.errno.ECANCELED
 
 /** @internal */
 export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => number) => {
