@@ -150,6 +150,8 @@ void Engine::readManyFinish(ReadManyJob& j) {
   const uint32_t h = j.head;
   j.stopping = true;
   j.live = false;
+  // A huge job's request->slot map is not kept for the next one (64 Ki requests: 256 KiB).
+  if (j.slotOf.capacity() > (1u << 16)) std::vector<int32_t>().swap(j.slotOf);
   freeJobs_.push_back(&j);
   jobHeadOut_ = true;
   finish(h, static_cast<int64_t>(j.code), true);

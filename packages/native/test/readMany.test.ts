@@ -263,6 +263,26 @@ describe("raw.readMany", () => {
     }
   })
 
+  it("a job far larger than the window (70,000 reads), then a small one on the same recycled job", async () => {
+    const fd = fs.openSync(file, "r")
+    try {
+      const n = 70_000
+      const buf = new Uint8Array(n * 16)
+      const c = job(Array.from({ length: n }, (_, i) => ({ fd, pos: (i * 4099) % (data.length - 16), len: 16, off: i * 16 })))
+      expect(await run(engine, c, [buf], 64, true)).toBe(-1)
+      for (let i = 0; i < n; i += 997) {
+        const pos = c.positions[i]!
+        expect(buf.subarray(i * 16, i * 16 + 16)).toEqual(data.subarray(pos, pos + 16))
+      }
+      expect(Array.from(c.results).every((r) => r === 16)).toBe(true)
+      const small = job([{ fd, pos: 5, len: 16, off: 0 }])
+      expect(await run(engine, small, [buf], 64, true)).toBe(-1)
+      expect(buf.subarray(0, 16)).toEqual(data.subarray(5, 21))
+    } finally {
+      fs.closeSync(fd)
+    }
+  })
+
   it("refuses columns shorter than count", () => {
     const c = job([{ fd: 0, pos: 0, len: 1, off: 0 }])
     expect(() => engine.raw.readMany(c.fds, c.positions, c.lengths, c.bases, c.offsets, [new Uint8Array(1)], 2, 1, true, c.results, () => {}))
