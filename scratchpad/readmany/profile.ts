@@ -1,0 +1,250 @@
+/**
+ * Profiling aid used for docs/design/read-many.md (not a benchmark of record: use
+ * packages/core/bench/randread.ts for figures). Runs peers one after another on the warm 1 GiB bench
+ * file and prints IOPS with user and system CPU per read, which `perf`/`--cpu-prof` runs can then
+ * explain. Build first (`node_modules/.bin/tsc -b packages/core`), then e.g.
+ *
+ *   flock /tmp/auraio-bench.lock node_modules/.bin/tsx scratchpad/readmany/profile.ts --rounds 3 \
+ *     --peers raw32,raw32slab,raw32fixed,rawBatch,readMany,readManySmall
+ *
+ * RMB=64 sets readMany's batch size; HEAPMON=1 prints heap spaces every 250 ms; ALLOC=1 writes V8
+ * sampling heap profiles (every allocation, incl. those a scavenge collects) to /tmp/rmprof/.
+ */
+import * as Effect from "effect/Effect"
+import { openSync, readSync, closeSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { parseArgs } from "node:util"
+import { AuraEngine } from "@auraio/core"
+import { getHeapSpaceStatistics } from "node:v8"
+if (process.env.HEAPMON) setInterval(() => {
+  const sp = getHeapSpaceStatistics().map((x) => `${x.space_name.replace("_space","")}:${(x.space_used_size/1e6).toFixed(1)}`).join(" ")
+  console.error(sp)
+}, 250).unref()
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "2" },
+    peers: { type: "string", default: "raw32,raw32slab,rawBatch,readMany" },
+    window: { type: "string", default: "32" }
+  }
+})
+const FILE = join(tmpdir(), "auraio-bench-1g.bin")
+const SIZE = 1 << 30
+const BS = 4096
+const BLOCKS = SIZE / BS
+const SECONDS = Number(args.seconds)
+const RMB = Number(process.env.RMB ?? 256)
+const OFFSETS = new Float64Array(1 << 20)
+{
+  let x = 0x9e3779b9
+  for (let i = 0; i < OFFSETS.length; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    OFFSETS[i] = ((x >>> 0) % BLOCKS) * BS
+  }
+}
+let cursor = 0
+const nextOffset = () => OFFSETS[(cursor = (cursor + 1) & (OFFSETS.length - 1))]!
+const warm = () => {
+  const fd = openSync(FILE, "r")
+  const buf = Buffer.allocUnsafe(1 << 24)
+  for (let off = 0; off < SIZE; off += buf.length) readSync(fd, buf, 0, buf.length, off)
+  closeSync(fd)
+}
+
+type R = { iops: number; user: number; sys: number }
+const measure = (count: number, start: number, cpu: NodeJS.CpuUsage): R => {
+  const d = process.cpuUsage(cpu)
+  return { iops: (count * 1000) / (performance.now() - start), user: (d.user * 1000) / count, sys: (d.system * 1000) / count }
+}
+
+const rawFixed = (concurrency: number) =>
+  Effect.gen(function*() {
+    const engine = yield* AuraEngine
+    const file = yield* engine.open(FILE)
+    const raw = engine.native.raw
+    const bufs = Array.from({ length: concurrency }, () => new Uint8Array(BS))
+    const reg = engine.native.registerBuffers(bufs)
+    if (!reg.registered) throw new Error(reg.reason)
+    const r = yield* Effect.async<R>((resume) => {
+      let count = 0
+      let stop = false
+      let live = concurrency
+      const start = performance.now()
+      const cpu = process.cpuUsage()
+      setTimeout(() => (stop = true), SECONDS * 1000)
+      for (let i = 0; i < concurrency; i++) {
+        const buf = bufs[i]!
+        const cb = () => {
+          count++
+          if (!stop) raw.readFixed(file.fd, buf, BS, nextOffset(), i, cb)
+          else if (--live === 0) resume(Effect.succeed(measure(count, start, cpu)))
+        }
+        raw.readFixed(file.fd, buf, BS, nextOffset(), i, cb)
+      }
+    })
+    engine.native.unregisterBuffers()
+    return r
+  }).pipe(Effect.scoped)
+
+const rawCallbacks = (concurrency: number, slab: boolean) =>
+  Effect.gen(function*() {
+    const engine = yield* AuraEngine
+    const file = yield* engine.open(FILE)
+    const raw = engine.native.raw
+    const big = new Uint8Array(512 * BS)
+    let slot = 0
+    return yield* Effect.async<R>((resume) => {
+      let count = 0
+      let stop = false
+      let live = concurrency
+      const start = performance.now()
+      const cpu = process.cpuUsage()
+      setTimeout(() => (stop = true), SECONDS * 1000)
+      for (let i = 0; i < concurrency; i++) {
+        const own = new Uint8Array(BS)
+        const cb = () => {
+          count++
+          const buf = slab ? big.subarray((slot = (slot + 1) & 511) * BS, slot * BS + BS) : own
+          if (!stop) raw.read(file.fd, buf, BS, nextOffset(), cb)
+          else if (--live === 0) resume(Effect.succeed(measure(count, start, cpu)))
+        }
+        raw.read(file.fd, own, BS, nextOffset(), cb)
+      }
+    })
+  }).pipe(Effect.scoped)
+
+// readBatch pipelining, no Effect: 2 "fibers" of 256-read batches, 16 in flight each, refill in chunks of 4
+const rawBatch = (window: number) =>
+  Effect.gen(function*() {
+    const engine = yield* AuraEngine
+    const file = yield* engine.open(FILE)
+    const raw = engine.native.raw
+    return yield* Effect.async<R>((resume) => {
+      let count = 0
+      let stop = false
+      const start = performance.now()
+      const cpu = process.cpuUsage()
+      setTimeout(() => (stop = true), SECONDS * 1000)
+      let live = 2
+      for (let f = 0; f < 2; f++) {
+        const slab = new Uint8Array(256 * BS)
+        const offs = new Float64Array(256), lens = new Float64Array(256), poss = new Float64Array(256), ids = new Float64Array(256)
+        const positions = new Float64Array(256)
+        let next = 0, inFlight = 0, doneN = 0
+        const per = window / 2
+        const fill = () => {
+          const take = Math.min(per - inFlight, 256 - next)
+          if (take <= 0) return
+          for (let k = 0; k < take; k++) {
+            offs[k] = (next + k) * BS
+            lens[k] = BS
+            poss[k] = positions[next + k]!
+          }
+          const first = next
+          next += take
+          inFlight += take
+          raw.readBatch(file.fd, slab, offs, lens, poss, take, cb, ids)
+          void first
+        }
+        const begin = () => {
+          for (let i = 0; i < 256; i++) positions[i] = nextOffset()
+          next = 0
+          doneN = 0
+          fill()
+        }
+        const cb = (_k: number, _r: number) => {
+          inFlight--
+          doneN++
+          count++
+          if (doneN === 256) {
+            if (stop) {
+              if (--live === 0) resume(Effect.succeed(measure(count, start, cpu)))
+              return
+            }
+            queueMicrotask(begin)
+            return
+          }
+          if (per - inFlight >= 4) fill()
+          else queueMicrotask(fill)
+        }
+        begin()
+      }
+    })
+  }).pipe(Effect.scoped)
+
+const readMany = (window: number | undefined, distinct = RMB) =>
+  Effect.gen(function*() {
+    const engine = yield* AuraEngine
+    const file = yield* engine.open(FILE)
+    const perFiber = window === undefined ? undefined : { concurrency: Math.max(1, Math.floor(window / 2)) }
+    const batches = Array.from({ length: 2 }, () => {
+      const slab = new Uint8Array(256 * BS)
+      const requests = Array.from({ length: RMB }, (_, i) => ({
+        fd: file.fd,
+        offset: 0,
+        length: BS,
+        buffer: slab.subarray((i % distinct) * BS, ((i % distinct) + 1) * BS)
+      }))
+      return Effect.suspend(() => {
+        for (const r of requests) (r as { offset: number }).offset = nextOffset()
+        return engine.readMany(requests, perFiber)
+      })
+    })
+    let stop = false
+    let count = 0
+    setTimeout(() => (stop = true), SECONDS * 1000)
+
+    const start = performance.now()
+    const cpu = process.cpuUsage()
+    yield* Effect.forEach([0, 1], (i) => Effect.whileLoop({ while: () => !stop, body: () => batches[i]!, step: () => count += RMB }), {
+      concurrency: "unbounded",
+      discard: true
+    })
+    const m = measure(count, start, cpu)
+
+    return m
+  }).pipe(Effect.scoped)
+
+const peers: Record<string, Effect.Effect<R, unknown, AuraEngine>> = {
+  raw32: rawCallbacks(32, false),
+  raw32slab: rawCallbacks(32, true),
+  raw32fixed: rawFixed(32),
+  rawBatch: rawBatch(Number(args.window)),
+  readMany: readMany(Number(args.window)),
+  readManyDefault: readMany(undefined),
+  readManySmall: readMany(Number(args.window), 32)
+}
+const main = Effect.gen(function*() {
+  const names = args.peers!.split(",")
+  for (let round = 1; round <= Number(args.rounds); round++) {
+    warm()
+    const line: Array<string> = []
+    for (const p of names) {
+      let session: any
+      if (process.env.ALLOC) {
+        const insp = yield* Effect.promise(() => import("node:inspector"))
+        session = new insp.Session()
+        session.connect()
+        session.post("HeapProfiler.startSampling", { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+      }
+      const r = yield* peers[p]!
+      if (session) {
+        const fs = yield* Effect.promise(() => import("node:fs"))
+        const count = r.iops * SECONDS
+        session.post("HeapProfiler.stopSampling", (err: any, res: any) => {
+          fs.writeFileSync(`/tmp/rmprof/alloc.${p}.json`, JSON.stringify({ ...res, count }))
+        })
+      }
+      line.push(`${p} ${(r.iops / 1000).toFixed(0)}k u${r.user.toFixed(0)} s${r.sys.toFixed(0)}`)
+    }
+    console.log(`round ${round}: ${line.join("  ")}`)
+  }
+})
+Effect.runPromise(Effect.provide(main, AuraEngine.layerWith({ aimd: false }))).catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
