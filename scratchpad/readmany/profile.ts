@@ -235,7 +235,7 @@ const main = Effect.gen(function*() {
       if (session) {
         const fs = yield* Effect.promise(() => import("node:fs"))
         const count = r.iops * SECONDS
-        session.post("HeapProfiler.stopSampling", (err: any, res: any) => {
+        session.post("HeapProfiler.stopSampling", (_err: unknown, res: any) => {
           fs.writeFileSync(`/tmp/rmprof/alloc.${p}.json`, JSON.stringify({ ...res, count }))
         })
       }
