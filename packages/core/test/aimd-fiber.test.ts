@@ -1,6 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
+import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as Aimd from "../src/Aimd.js"
 import { between, iops, makeDevice, type Point } from "./aimdModel.js"
@@ -219,6 +222,21 @@ describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
         Metric.tagged(Metric.tagged(Aimd.metrics.transitions, "ring", "2"), "to", "probe")
       )
       assert.isTrue(probes.count >= 1)
+    }))
+
+  it.scoped("changes: the current status first, then every published one, ending with the scope's close", () =>
+    Effect.gen(function*() {
+      const device = makeDevice({ offered: 256 })
+      const controller = yield* Aimd.run(device.sampler)
+      const first = (yield* controller.status)[0]!
+      const seen = yield* Effect.fork(Stream.runCollect(Stream.take(controller.changes, 4)))
+      yield* advance(1000)
+      const snapshots = Chunk.toReadonlyArray(yield* Fiber.join(seen))
+      assert.strictEqual(snapshots.length, 4)
+      assert.deepStrictEqual(snapshots[0]![0], first)
+      assert.isTrue(snapshots.slice(1).every((s) => s[0]!.throughput > 0), "published after decision windows")
+      const last = (yield* controller.status)[0]!
+      assert.isTrue(last.limit > 1 && device.limit() === last.limit)
     }))
 
   it.scoped("off: no fiber, no limit written", () =>

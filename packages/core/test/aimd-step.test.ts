@@ -462,6 +462,19 @@ const rows: ReadonlyArray<Row> = [
     limit: 48
   },
   {
+    // One lucky level (75 at 150k, +15 %) would put every shallower level under 90 % of "the best".
+    name: "probe: median inflation: one outlier level does not pull the pick deeper (best = second-highest)",
+    from: {
+      phase: "probe",
+      learnedLimit: 40,
+      limit: 96,
+      history: plateauHistory.map((l) => (l.limit === 75 ? { ...l, throughput: 150000 } : l))
+    },
+    ticks: times(2, { completions: 4550, p50Us: 900 }),
+    phase: "settled",
+    limit: 48
+  },
+  {
     // A device in a "storm" gains IOPS up to qd256 while its median climbs: the depth is being used.
     name: "probe: median inflation while the last held level still bought throughput does not stop the probe",
     from: { phase: "probe", learnedLimit: 40, limit: 96, history: plateauHistory, scaling: true },
