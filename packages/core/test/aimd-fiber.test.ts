@@ -19,6 +19,19 @@ const median = (xs: ReadonlyArray<number>): number => {
 const heldLimits = (points: ReadonlyArray<Point>): ReadonlyArray<number> =>
   points.map((p) => p.limit).filter((l) => l > 1)
 
+/**
+ * A controller with a 0.8 ms p99 target, 3 s into a run on the knee-at-48 device (nominal p99 at the
+ * knee is 2 × 200 µs, so the target leaves 2× headroom), checked to have converged.
+ */
+const convergedUnderTarget = Effect.gen(function*() {
+  const device = makeDevice({ offered: 256 })
+  const controller = yield* Aimd.run(device.sampler, { p99Target: "0.8 millis" })
+  yield* advance(3000)
+  const before = (yield* controller.status)[0]!.limit
+  assert.isTrue(before >= 36, `converged to ${before}`)
+  return { before, controller, device }
+})
+
 describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
   it.scoped("converges near the knee within 2 s from passthrough", () =>
     Effect.gen(function*() {
@@ -82,12 +95,7 @@ describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
 
   it.scoped("backs off on a latency spike to keep the p99 target, and recovers after it", () =>
     Effect.gen(function*() {
-      const device = makeDevice({ offered: 256 })
-      // Nominal p99 at the knee is 2 × 200 µs; the target leaves 2× headroom.
-      const controller = yield* Aimd.run(device.sampler, { p99Target: "0.8 millis" })
-      yield* advance(3000)
-      const before = (yield* controller.status)[0]!.limit
-      assert.isTrue(before >= 36, `converged to ${before}`)
+      const { before, controller, device } = yield* convergedUnderTarget
 
       // The device loses capacity: its knee moves from 48 to 16 (a neighbour took the rest).
       device.params.knee = 16
@@ -107,11 +115,7 @@ describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
 
   it.scoped("a slowdown that less depth cannot cure (a neighbour) does not take the throughput away", () =>
     Effect.gen(function*() {
-      const device = makeDevice({ offered: 256 })
-      const controller = yield* Aimd.run(device.sampler, { p99Target: "0.8 millis" })
-      yield* advance(3000)
-      const before = (yield* controller.status)[0]!.limit
-      assert.isTrue(before >= 36, `converged to ${before}`)
+      const { before, controller, device } = yield* convergedUnderTarget
 
       // Every latency ×4: p99 1.6 ms at any depth up to the knee, so the target cannot be met. Cutting
       // from past the knee down to it buys latency; cutting below it buys none and costs throughput.
