@@ -11,11 +11,9 @@
  * sampling heap profiles (every allocation, incl. those a scavenge collects) to /tmp/rmprof/.
  */
 import * as Effect from "effect/Effect"
-import { openSync, readSync, closeSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { AuraEngine } from "@auraio/core"
+import { BS, DEFAULT_FILE as FILE, nextOffset, warm } from "../../packages/core/bench/support/randomFile.js"
 import { getHeapSpaceStatistics } from "node:v8"
 if (process.env.HEAPMON) setInterval(() => {
   const sp = getHeapSpaceStatistics().map((x) => `${x.space_name.replace("_space","")}:${(x.space_used_size/1e6).toFixed(1)}`).join(" ")
@@ -30,36 +28,39 @@ const { values: args } = parseArgs({
     window: { type: "string", default: "32" }
   }
 })
-const FILE = join(tmpdir(), "auraio-bench-1g.bin")
-const SIZE = 1 << 30
-const BS = 4096
-const BLOCKS = SIZE / BS
 const SECONDS = Number(args.seconds)
 const RMB = Number(process.env.RMB ?? 256)
-const OFFSETS = new Float64Array(1 << 20)
-{
-  let x = 0x9e3779b9
-  for (let i = 0; i < OFFSETS.length; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    OFFSETS[i] = ((x >>> 0) % BLOCKS) * BS
-  }
-}
-let cursor = 0
-const nextOffset = () => OFFSETS[(cursor = (cursor + 1) & (OFFSETS.length - 1))]!
-const warm = () => {
-  const fd = openSync(FILE, "r")
-  const buf = Buffer.allocUnsafe(1 << 24)
-  for (let off = 0; off < SIZE; off += buf.length) readSync(fd, buf, 0, buf.length, off)
-  closeSync(fd)
-}
 
 type R = { iops: number; user: number; sys: number }
 const measure = (count: number, start: number, cpu: NodeJS.CpuUsage): R => {
   const d = process.cpuUsage(cpu)
   return { iops: (count * 1000) / (performance.now() - start), user: (d.user * 1000) / count, sys: (d.system * 1000) / count }
 }
+
+/**
+ * `concurrency` closed loops over the raw callback API for SECONDS: `issue(i, first, cb)` submits loop
+ * i's next read (`first` on its initial one); the loop re-issues from `cb` until time is up.
+ */
+const closedLoop = (
+  concurrency: number,
+  issue: (i: number, first: boolean, cb: () => void) => void
+): Effect.Effect<R> =>
+  Effect.async<R>((resume) => {
+    let count = 0
+    let stop = false
+    let live = concurrency
+    const start = performance.now()
+    const cpu = process.cpuUsage()
+    setTimeout(() => (stop = true), SECONDS * 1000)
+    for (let i = 0; i < concurrency; i++) {
+      const cb = () => {
+        count++
+        if (!stop) issue(i, false, cb)
+        else if (--live === 0) resume(Effect.succeed(measure(count, start, cpu)))
+      }
+      issue(i, true, cb)
+    }
+  })
 
 const rawFixed = (concurrency: number) =>
   Effect.gen(function*() {
@@ -69,23 +70,7 @@ const rawFixed = (concurrency: number) =>
     const bufs = Array.from({ length: concurrency }, () => new Uint8Array(BS))
     const reg = engine.native.registerBuffers(bufs)
     if (!reg.registered) throw new Error(reg.reason)
-    const r = yield* Effect.async<R>((resume) => {
-      let count = 0
-      let stop = false
-      let live = concurrency
-      const start = performance.now()
-      const cpu = process.cpuUsage()
-      setTimeout(() => (stop = true), SECONDS * 1000)
-      for (let i = 0; i < concurrency; i++) {
-        const buf = bufs[i]!
-        const cb = () => {
-          count++
-          if (!stop) raw.readFixed(file.fd, buf, BS, nextOffset(), i, cb)
-          else if (--live === 0) resume(Effect.succeed(measure(count, start, cpu)))
-        }
-        raw.readFixed(file.fd, buf, BS, nextOffset(), i, cb)
-      }
-    })
+    const r = yield* closedLoop(concurrency, (i, _first, cb) => raw.readFixed(file.fd, bufs[i]!, BS, nextOffset(), i, cb))
     engine.native.unregisterBuffers()
     return r
   }).pipe(Effect.scoped)
@@ -96,24 +81,11 @@ const rawCallbacks = (concurrency: number, slab: boolean) =>
     const file = yield* engine.open(FILE)
     const raw = engine.native.raw
     const big = new Uint8Array(512 * BS)
+    const own = Array.from({ length: concurrency }, () => new Uint8Array(BS))
     let slot = 0
-    return yield* Effect.async<R>((resume) => {
-      let count = 0
-      let stop = false
-      let live = concurrency
-      const start = performance.now()
-      const cpu = process.cpuUsage()
-      setTimeout(() => (stop = true), SECONDS * 1000)
-      for (let i = 0; i < concurrency; i++) {
-        const own = new Uint8Array(BS)
-        const cb = () => {
-          count++
-          const buf = slab ? big.subarray((slot = (slot + 1) & 511) * BS, slot * BS + BS) : own
-          if (!stop) raw.read(file.fd, buf, BS, nextOffset(), cb)
-          else if (--live === 0) resume(Effect.succeed(measure(count, start, cpu)))
-        }
-        raw.read(file.fd, own, BS, nextOffset(), cb)
-      }
+    return yield* closedLoop(concurrency, (i, first, cb) => {
+      const buf = slab && !first ? big.subarray((slot = (slot + 1) & 511) * BS, slot * BS + BS) : own[i]!
+      raw.read(file.fd, buf, BS, nextOffset(), cb)
     })
   }).pipe(Effect.scoped)
 
@@ -221,7 +193,7 @@ const peers: Record<string, Effect.Effect<R, unknown, AuraEngine>> = {
 const main = Effect.gen(function*() {
   const names = args.peers!.split(",")
   for (let round = 1; round <= Number(args.rounds); round++) {
-    warm()
+    warm(FILE)
     const line: Array<string> = []
     for (const p of names) {
       let session: any

@@ -18,13 +18,11 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { execFileSync } from "node:child_process"
-import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { parseArgs } from "node:util"
 // The built package (tsc output), as an app would load it: run `tsc -b packages/core` first. (Loading
 // src through tsx would add esbuild's keepNames `__name` call to every closure on the hot path.)
 import { AuraEngine } from "@auraio/core"
+import { BS, DEFAULT_FILE, nextOffset, prepare, warm } from "./support/randomFile.js"
 // Benchmark-only switch (same module instance as the package's): `aura32sched` resumes fibers through
 // Effect's scheduler, as the per-op path did before completions resumed them on the spot.
 import { resumingOnSpot, setResumeOnSpot } from "../dist/internal/op.js"
@@ -33,7 +31,7 @@ const { values: args } = parseArgs({
   options: {
     rounds: { type: "string", default: "5" },
     seconds: { type: "string", default: "2" },
-    file: { type: "string", default: join(tmpdir(), "auraio-bench-1g.bin") },
+    file: { type: "string", default: DEFAULT_FILE },
     peers: { type: "string", default: "fio,node8,node32,raw32,aura32,readMany,readManyDefault" },
     aimd: { type: "string", default: "on" },
     window: { type: "string", default: "32" },
@@ -45,42 +43,9 @@ const ROUNDS = Number(args.rounds)
 const SECONDS = Number(args.seconds)
 const FILE = args.file!
 const PEERS = args.peers!.split(",")
-const SIZE = 1 << 30
-const BS = 4096
-const BLOCKS = SIZE / BS
-
-// == the file: 1 GiB of non-zero data, then read once so every page is cached
-
-const prepare = () => {
-  if (!existsSync(FILE) || statSync(FILE).size !== SIZE) {
-    process.stdout.write(`writing ${FILE} ...\n`)
-    const fd = openSync(FILE, "w")
-    const chunk = Buffer.alloc(1 << 24)
-    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 0xff
-    for (let off = 0; off < SIZE; off += chunk.length) writeSync(fd, chunk, 0, chunk.length, off)
-    closeSync(fd)
-  }
-}
-const warm = () => {
-  const fd = openSync(FILE, "r")
-  const buf = Buffer.allocUnsafe(1 << 24)
-  for (let off = 0; off < SIZE; off += buf.length) readSync(fd, buf, 0, buf.length, off)
-  closeSync(fd)
-}
-
-// The same pseudo-random block sequence for every in-process peer; no RNG in the measured loop.
-const OFFSETS = new Float64Array(1 << 20)
-{
-  let x = 0x9e3779b9
-  for (let i = 0; i < OFFSETS.length; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    OFFSETS[i] = ((x >>> 0) % BLOCKS) * BS
-  }
-}
-let cursor = 0
-const nextOffset = () => OFFSETS[(cursor = (cursor + 1) & (OFFSETS.length - 1))]!
+// The file (1 GiB, warmed before each case) and the block sequence every in-process peer reads.
+const prepareFile = () => prepare(FILE)
+const warmFile = () => warm(FILE)
 
 // == peers: each returns IOPS
 
@@ -223,7 +188,7 @@ const median = (xs: ReadonlyArray<number>) => {
 }
 
 const main = Effect.gen(function*() {
-  prepare()
+  prepareFile()
   const results: Record<string, Array<number>> = Object.fromEntries(PEERS.map((p) => [p, []]))
   const cpuNs: Record<string, Array<number>> = Object.fromEntries(PEERS.map((p) => [p, []]))
   const run: Record<string, Effect.Effect<number, unknown, AuraEngine | FileSystem.FileSystem>> = {
@@ -244,7 +209,7 @@ const main = Effect.gen(function*() {
   }
   const opsPerEnter: Record<string, number> = {}
   for (let round = 1; round <= ROUNDS; round++) {
-    warm()
+    warmFile()
     const line: Array<string> = []
     for (const peer of PEERS) {
       const before = yield* Effect.flatMap(AuraEngine, (e) => e.stats)
