@@ -77,6 +77,21 @@ if (process.env.npm_lifecycle_event === "test" && !existsSync("/usr/bin/chromium
   }
 }
 
+// 2c. [benchmarks] fio, the hand-tuned peer every read benchmark compares against. Only for
+//     `npm run bench` / `pnpm bench`, only as root with apt-get; otherwise the suite stops and prints
+//     the command to run.
+if (process.env.npm_lifecycle_event === "bench" && !existsSync("/usr/bin/fio")) {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0
+  if (isRoot && existsSync("/usr/bin/apt-get")) {
+    log("installing fio with apt-get (the benchmarks' reference peer)")
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
+    run("apt-get", ["update", "-qq"], { env })
+    run("apt-get", ["install", "-y", "-qq", "fio"], { env })
+  } else {
+    log("fio is missing; the benchmarks need it. Install it with: sudo apt-get install -y fio")
+  }
+}
+
 // 3. pnpm, without corepack (its signature check fails against some registries)
 const which = (cmd) => {
   const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" })

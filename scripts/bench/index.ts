@@ -9,7 +9,7 @@
  *   pnpm bench --no-docs               # leave docs/performance.md alone
  *   pnpm bench --render                # no run: rewrite docs/performance.md from bench-results/latest.json
  */
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -31,6 +31,11 @@ for (const id of only ?? []) {
     console.error(`pnpm bench: unknown script '${id}'. Known: ${[...known].join(", ")}`)
     process.exit(2)
   }
+}
+// Every read benchmark measures against fio in the same run; without it the figures mean nothing.
+if (!flag("render") && spawnSync("fio", ["--version"], { stdio: "ignore" }).error !== undefined) {
+  console.error("pnpm bench: fio is missing. Install it (sudo apt-get install -y fio), then run again.")
+  process.exit(2)
 }
 const quick = flag("quick")
 const resultsDir = path.join(root, "bench-results")
