@@ -2,7 +2,7 @@
  * The AIMD adaptive-value benchmark on the real disk with O_DIRECT (a script, not a test).
  *
  *   node_modules/.bin/tsx packages/core/bench/aimd.ts [--rounds N] [--dir DIR] [--only knee,noisy,phase]
- *     [--depths 1,16,32,64,128,256] [--limits L,…] [--pinned L,…] [--nb-target MS] [--cal-depths 32,64,128] [--nb-bs 128k] [--nb-depth 16] [--nb-jobs 1] [--log runs.jsonl]
+ *     [--depths 1,16,32,64,128,256] [--limits L,…] [--pinned L,…] [--nb-target MS] [--cal-depths 32,128] [--cal-rounds 3] [--nb-bs 128k] [--nb-depth 16] [--nb-jobs 1] [--log runs.jsonl]
  *
  * Scenarios, each compared in the same run with fixed depths (interleaved rounds, medians):
  *   knee   — random 4 KiB reads; fixed depths 1…256 vs AIMD (app offers 256 outstanding).
@@ -45,7 +45,13 @@ const ROUNDS = Number(arg("rounds") ?? 3)
  */
 const NB_TARGET_MS = arg("nb-target") ?? arg("target-ms")
 /** Depths of the calibration pass (fixed depths, writer on for the second part of each run). */
-const CAL_DEPTHS = (arg("cal-depths") ?? "32,64,128").split(",").map(Number)
+const CAL_DEPTHS = (arg("cal-depths") ?? "32,128").split(",").map(Number)
+/**
+ * Interleaved calibration rounds, medians per depth: one round is not enough (a stormy moment put
+ * one calibration run of qd32 at 8 ms with the writer on, and the target at 5.3 ms, over what qd128
+ * then gave in every measured round).
+ */
+const CAL_ROUNDS = Number(arg("cal-rounds") ?? 3)
 const DEPTHS = (arg("depths") ?? "1,16,32,64,128,256").split(",").map(Number)
 /** Extra knee peers: the app offers 256 and the ring's limit is fixed at L (AIMD's path, no controller). */
 const LIMITS = (arg("limits") ?? "").split(",").filter((x) => x !== "").map(Number)
@@ -469,23 +475,37 @@ const CAL_ON = 1.5
  * in a storm), so no fixed target does both in every run: the target is an input chosen per run.
  *
  * target = max(√(p99 on at the shallowest calibration depth × p99 on at the deepest),
- *              1.5 × the quiet p99 of the shallowest depth with ≥ 90 % of the best quiet IOPS)
+ *              1.5 × the quiet p99 of the shallowest depth with ≥ 90 % of the best quiet IOPS),
+ * from the medians of `--cal-rounds` interleaved runs per depth (`--cal-depths`, default 32 and 128).
  */
 const calibrate = async (file: string, dir: string) => {
-  const rows: Array<{ depth: number; quiet: ReturnType<typeof summarize>; on: ReturnType<typeof summarize> }> = []
-  for (const depth of CAL_DEPTHS) {
-    let kill: (() => void) | undefined
-    const rec = await runOnce(file, {
-      depth,
-      seconds: CAL_RUN,
-      mode: "rand4k",
-      events: [[CAL_ON, () => void (kill = neighbour(dir, CAL_RUN - CAL_ON + 1))], [CAL_RUN - 0.01, () => kill?.()]]
-    })
-    const quiet = summarize(rec, 0.3, CAL_ON)
-    const on = summarize(rec, CAL_ON + 0.3, CAL_RUN)
-    rows.push({ depth, quiet, on })
-    logRun({ scenario: "calibration", key: String(depth), quiet, on })
+  const samples = new Map<number, Array<{ quiet: ReturnType<typeof summarize>; on: ReturnType<typeof summarize> }>>(
+    CAL_DEPTHS.map((d) => [d, []])
+  )
+  for (let round = 0; round < CAL_ROUNDS; round++) {
+    const order = CAL_DEPTHS.map((_, i) => CAL_DEPTHS[(i + round) % CAL_DEPTHS.length]!)
+    for (const depth of order) {
+      let kill: (() => void) | undefined
+      const rec = await runOnce(file, {
+        depth,
+        seconds: CAL_RUN,
+        mode: "rand4k",
+        events: [[CAL_ON, () => void (kill = neighbour(dir, CAL_RUN - CAL_ON + 1))], [CAL_RUN - 0.01, () => kill?.()]]
+      })
+      const quiet = summarize(rec, 0.3, CAL_ON)
+      const on = summarize(rec, CAL_ON + 0.3, CAL_RUN)
+      samples.get(depth)!.push({ quiet, on })
+      logRun({ scenario: "calibration", round, key: String(depth), quiet, on })
+    }
   }
+  const med = (xs: ReadonlyArray<{ iops: number; p99Us: number }>) => ({
+    iops: median(xs.map((x) => x.iops)),
+    p99Us: median(xs.map((x) => x.p99Us))
+  })
+  const rows = CAL_DEPTHS.map((depth) => {
+    const xs = samples.get(depth)!
+    return { depth, quiet: med(xs.map((x) => x.quiet)), on: med(xs.map((x) => x.on)), onAll: xs.map((x) => x.on.p99Us) }
+  })
   const bestQuiet = Math.max(...rows.map((r) => r.quiet.iops))
   const mostIops = rows.find((r) => r.quiet.iops >= 0.9 * bestQuiet)!
   const floorUs = 1.5 * mostIops.quiet.p99Us
@@ -493,11 +513,13 @@ const calibrate = async (file: string, dir: string) => {
   const deep = rows[rows.length - 1]!
   const meanUs = Math.sqrt(shallow.on.p99Us * deep.on.p99Us)
   const targetUs = Math.max(meanUs, floorUs)
-  console.log(`  calibration (one run per depth: quiet 0.3–${CAL_ON} s, writer on ${CAL_ON + 0.3}–${CAL_RUN} s):`)
+  console.log(
+    `  calibration (${CAL_ROUNDS} interleaved runs per depth, medians: quiet 0.3–${CAL_ON} s, writer on ${CAL_ON + 0.3}–${CAL_RUN} s):`
+  )
   for (const r of rows) {
     console.log(
       `    qd${String(r.depth).padEnd(4)} quiet ${k(r.quiet.iops).padStart(7)} IOPS p99 ${ms(r.quiet.p99Us).padStart(9)}; ` +
-        `writer on ${k(r.on.iops).padStart(7)} IOPS p99 ${ms(r.on.p99Us).padStart(9)}`
+        `writer on ${k(r.on.iops).padStart(7)} IOPS p99 ${ms(r.on.p99Us).padStart(9)} (runs: ${r.onAll.map((x) => (x / 1000).toFixed(2)).join(", ")})`
     )
   }
   console.log(

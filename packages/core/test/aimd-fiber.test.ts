@@ -134,6 +134,35 @@ describe("Aimd.run (TestClock, synthetic device with a knee at 48)", () => {
       assert.isTrue(ring.limit >= 36, `limit ${ring.limit} after`)
     }))
 
+  it.scoped("a neighbour's onset spike and its later bursts do not ratchet the depth down", () =>
+    Effect.gen(function*() {
+      const { before, device } = yield* convergedUnderTarget
+
+      // A writer starts: 5 % of the reads wait 5 ms more for 150 ms (its onset), then 3 % wait 1.5 ms
+      // more (p99 ~1.7 ms over the 0.8 ms target whatever the depth), with bursts of 4 ms every
+      // 600 ms. The onset decays on its own, so a verdict after it is no evidence that a cut helped;
+      // nor is a burst's p99 evidence that cutting would help now.
+      const writer = (tailUs: number, tailShare: number) => {
+        device.params.tailUs = tailUs
+        device.params.tailShare = tailShare
+      }
+      writer(5000, 0.05)
+      yield* advance(150)
+      for (let t = 0; t < 5; t++) {
+        writer(1500, 0.03)
+        yield* advance(450)
+        writer(4000, 0.03)
+        yield* advance(150)
+      }
+      writer(1500, 0.03)
+      const on = between(device.trace, 3000, 6150)
+      const low = on.filter((p) => p.limit > 0 && p.limit < 12).length / on.length
+      assert.isTrue(low <= 0.1, `${(low * 100).toFixed(0)} % of the time under 12 in flight (from ${before})`)
+      const late = between(device.trace, 4500, 6150)
+      const held = median(late.map((p) => p.limit))
+      assert.isTrue(held >= 24, `held ${held}`)
+    }))
+
   it.scoped("with a target, the steady-state p99 stays under it rather than around it", () =>
     Effect.gen(function*() {
       // The device's p99 is 400 µs up to depth 48 and crosses 0.6 ms at depth ~55: the target binds

@@ -227,7 +227,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "backoff: target cuts that quartered the depth without relief give the depth back and floor cuts there",
     options: { p99Target: "1 millis" },
-    from: { phase: "backoff", limit: 10, backoffFrom: 20, cutFrom: 40, cutP99Us: 2000 },
+    from: { phase: "backoff", limit: 10, backoffFrom: 20, cutFrom: 40, cutP99Us: 2000, cutP50Us: 100 },
     ticks: times(5, { p99Us: 1900 }),
     phase: "settled",
     limit: 40,
@@ -237,7 +237,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "settled: the same across episodes of a series of small target cuts (p99 hovering at the target)",
     options: { p99Target: "1 millis" },
-    from: { phase: "settled", limit: 10, learnedLimit: 10, cutFrom: 40, cutP99Us: 1200 },
+    from: { phase: "settled", limit: 10, learnedLimit: 10, cutFrom: 40, cutP99Us: 1200, cutP50Us: 100 },
     ticks: times(5, { p99Us: 1100 }),
     phase: "settled",
     limit: 40,
@@ -246,7 +246,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "settled: a verdict showing the cuts bought latency moves the series reference there, and cuts go on from it",
     options: { p99Target: "1 millis" },
-    from: { phase: "settled", limit: 20, learnedLimit: 20, cutFrom: 40, cutP99Us: 1200 },
+    from: { phase: "settled", limit: 20, learnedLimit: 20, cutFrom: 40, cutP99Us: 1200, cutP50Us: 200 },
     ticks: [...times(5, { p99Us: 700 }), ...times(5, { p99Us: 1100 })],
     phase: "backoff",
     limit: [14, 16]
@@ -254,15 +254,24 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "backoff: one halving without relief is not enough to call the cuts futile (noise, or a neighbour's onset)",
     options: { p99Target: "1 millis" },
-    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 2000 },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 2000, cutP50Us: 100 },
     ticks: times(5, { p99Us: 1900 }),
     phase: "backoff",
     limit: 10
   },
   {
+    name: "backoff: …but one is when the p99 got no better at all (less depth made it worse under the neighbour)",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Limit: 40, cutP99Us: 2000, cutP50Us: 100 },
+    ticks: times(5, { p99Us: 2500 }),
+    phase: "settled",
+    limit: 40,
+    floor: 40
+  },
+  {
     name: "backoff: a target cut that brought the p99 down keeps cutting towards the target",
     options: { p99Target: "1 millis" },
-    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 4000 },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 4000, cutP50Us: 400 },
     ticks: times(5, { p99Us: 1900 }),
     phase: "backoff",
     limit: 10
@@ -270,7 +279,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "backoff: a target breach still there at minInFlight gives the depth back",
     options: { p99Target: "1 millis" },
-    from: { phase: "backoff", limit: 1, backoffFrom: 40, cutFrom: 40, cutP99Us: 2000 },
+    from: { phase: "backoff", limit: 1, backoffFrom: 40, cutFrom: 40, cutP99Us: 2000, cutP50Us: 100 },
     ticks: times(5, { p99Us: 1900 }),
     phase: "settled",
     limit: 40,
@@ -279,7 +288,7 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "backoff: at minInFlight with the cuts still buying latency, it holds there (the target comes first)",
     options: { p99Target: "1 millis" },
-    from: { phase: "backoff", limit: 1, backoffFrom: 40, cutFrom: 40, cutP99Us: 4000 },
+    from: { phase: "backoff", limit: 1, backoffFrom: 40, cutFrom: 40, cutP99Us: 4000, cutP50Us: 400 },
     ticks: times(5, { p99Us: 1900 }),
     phase: "settled",
     limit: 1
@@ -310,13 +319,50 @@ const rows: ReadonlyArray<Row> = [
     floor: 40
   },
   {
-    name: "a p99 twice the one that showed the cuts futile clears the floor (something else changed)",
+    name: "a p99 and a median twice the ones that showed the cuts futile clear the floor (our queue grew)",
     options: { p99Target: "1 millis" },
-    from: { phase: "settled", limit: 40, learnedLimit: 40, targetFloor: 40, floorP99Us: 1500 },
+    from: { phase: "settled", limit: 40, learnedLimit: 40, targetFloor: 40, floorP99Us: 1500, floorP50Us: 40 },
     ticks: times(5, { p99Us: 4000 }),
     phase: "backoff",
     limit: 20,
     floor: 0
+  },
+  {
+    name: "a p99 twice the one that showed the cuts futile with the median unchanged (a neighbour's burst) keeps the floor",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 40, learnedLimit: 40, targetFloor: 40, floorP99Us: 1500, floorP50Us: 100 },
+    ticks: times(5, { p99Us: 4000 }),
+    phase: "settled",
+    limit: 40,
+    floor: 40
+  },
+  {
+    name: "relief needs the median down too: a p99 falling alone (an onset decaying) does not move the series on",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutStart: 40, cutP99Us: 4000, cutP50Us: 100 },
+    ticks: times(12, { p99Us: 1900 }),
+    phase: "settled",
+    limit: 40,
+    floor: 40
+  },
+  {
+    name: "…with the median down too it is relief: the next halving without it gives the depth back to there, not to the start",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutStart: 40, cutP99Us: 4000, cutP50Us: 400 },
+    ticks: times(12, { p99Us: 1900 }),
+    phase: "settled",
+    limit: 20,
+    floor: 20
+  },
+  {
+    name: "a series started by a fast breach (a neighbour's onset stall) takes its reference p99 from its first verdict",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 40, learnedLimit: 40 },
+    // The onset's windows: p95 over the target, p99 8 ms. Then the neighbour's steady 1.9 ms at any depth.
+    ticks: [...times(2, { p50Us: 1500, p99Us: 8000 }), ...times(16, { p99Us: 1900 })],
+    phase: "settled",
+    limit: 40,
+    floor: 40
   },
   {
     name: "a verdict under the target clears the floor",

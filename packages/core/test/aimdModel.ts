@@ -26,6 +26,13 @@ export interface DeviceParams {
   offered: number
   /** Multiplies every latency (a device-wide slowdown). */
   slowdown: number
+  /**
+   * A neighbour's writes: this share of the completions (of any depth) waits `tailUs` more. It moves
+   * the tail, not the median, as the 128 KiB writer did on this VM's disk (window p50 230 → 240–400 µs,
+   * p99 0.8 → 2–16 ms); less depth does not cure it.
+   */
+  tailUs: number
+  tailShare: number
 }
 
 export interface Point {
@@ -46,7 +53,7 @@ export const iops = (p: DeviceParams, depth: number): number =>
 const spread: ReadonlyArray<readonly [number, number]> = [[0.9, 0.5], [1.2, 0.45], [1.6, 0.04], [2, 0.01]]
 
 export const makeDevice = (params: Partial<DeviceParams> = {}, rings = 1) => {
-  const p: DeviceParams = { baseUs: 200, knee: 48, exponent: 3, offered: 256, slowdown: 1, ...params }
+  const p: DeviceParams = { baseUs: 200, knee: 48, exponent: 3, offered: 256, slowdown: 1, tailUs: 0, tailShare: 0, ...params }
   const bounds = logLinearBounds()
   const limits = new Array<number>(rings).fill(0)
   const lastMs = new Array<number | undefined>(rings).fill(undefined)
@@ -69,9 +76,11 @@ export const makeDevice = (params: Partial<DeviceParams> = {}, rings = 1) => {
         const completions = (rate * dt) / 1000
         const latency = new Float64Array(bounds.length + 1)
         const mean = latencyUs(p, depth)
-        for (const [factor, share] of spread) latency[bucketOf(mean * factor)]! += completions * share
+        const tail = p.tailUs > 0 ? p.tailShare : 0
+        for (const [factor, share] of spread) latency[bucketOf(mean * factor)]! += completions * share * (1 - tail)
+        if (tail > 0) latency[bucketOf(mean + p.tailUs)]! += completions * tail
         if (ring === 0) {
-          trace.push({ t: now, limit: limits[ring]!, depth, iops: rate, p99Us: mean * 2 })
+          trace.push({ t: now, limit: limits[ring]!, depth, iops: rate, p99Us: tail >= 0.01 ? mean + p.tailUs : mean * 2 })
         }
         return {
           completions,

@@ -146,8 +146,11 @@ export interface AimdState {
   readonly target: TargetWindow
   /** p99 of the last target verdict in this phase (0 = none yet). */
   readonly targetP99Us: number
+  /** p50 of the same verdict's latencies. */
+  readonly targetP50Us: number
   /**
-   * A series of target cuts: the limit before its first cut and the p99 that started it (0 = none),
+   * A series of target cuts: the limit before its first cut and the p99 that started it (0 = none;
+   * a p99 of 0 with a limit: started by a fast breach, and the first verdict sets it),
    * moved down to the current limit and verdict whenever a verdict shows the cuts bought latency.
    * It lasts across backoff/settled episodes until a step up or a baseline: a p99 hovering at the target cuts a little at a time, and only the whole
    * series says whether less depth still buys any latency.
@@ -155,12 +158,32 @@ export interface AimdState {
   readonly cutFrom: number
   readonly cutP99Us: number
   /**
+   * The median of the verdict that set `cutP99Us`. Relief needs the median down too: our own queue
+   * is in every latency (Little: W = N / X), so cutting it lowers the median with the tail, while a
+   * neighbour's writes delay a few reads a lot. A p99 falling alone is a disturbance decaying (the
+   * writer's onset), which, credited as relief, moved the series down a halving at a time.
+   */
+  readonly cutP50Us: number
+  /** The limit `cutP99Us` was measured at (a fast-started series: the depth of its first verdict). */
+  readonly cutP99Limit: number
+  /**
+   * The limit before the series' first cut, which relief does not move. A series is judged futile
+   * once it quartered this depth and halved `cutFrom` without relief: a disturbance that decays on
+   * its own (a neighbour's onset stall) makes the first cut look like relief, and measured from the
+   * moved point alone that cost a third halving (50 → 3–6 in flight in the TestClock model).
+   */
+  readonly cutStart: number
+  /**
    * Target cuts never go below this (0 = no floor): set when cutting depth did not bring the p99
    * down, cleared by a verdict under the target, a baseline or passthrough, or a verdict at twice
-   * `floorP99Us`: the p99 that showed the cuts futile no longer describes the device.
+   * `floorP99Us` with a median at twice `floorP50Us`: our own queue raises the median with the tail,
+   * and the p99 that showed the cuts futile no longer describes the device. A neighbour's bursts
+   * double the p99 alone (verdicts at one depth swing 2–3× under the writer here), and clearing the
+   * floor on those restarted the cuts down to 1–7 in flight, twice per noisy-neighbour round.
    */
   readonly targetFloor: number
   readonly floorP99Us: number
+  readonly floorP50Us: number
 }
 
 interface TargetWindow {
@@ -222,10 +245,15 @@ export const initial = (config: AimdConfig): AimdState => ({
   recentThroughput: 0,
   target: emptyTarget(bucketCount(config)),
   targetP99Us: 0,
+  targetP50Us: 0,
   cutFrom: 0,
   cutP99Us: 0,
+  cutP50Us: 0,
+  cutP99Limit: 0,
+  cutStart: 0,
   targetFloor: 0,
-  floorP99Us: 0
+  floorP99Us: 0,
+  floorP50Us: 0
 })
 
 const emptyTarget = (buckets: number): TargetWindow => ({
@@ -358,6 +386,7 @@ const goto = (
     // A target verdict speaks for one regime: latencies from before a phase change do not count.
     target: emptyTarget(bucketCount(config)),
     targetP99Us: 0,
+    targetP50Us: 0,
     // Nor does the throughput of another depth: a deliberate cut is not a stall.
     recentThroughput: 0,
     ...extra
@@ -391,8 +420,19 @@ const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, breac
   goto(config, state, "backoff", limit, breach.reason, {
     skip: 1,
     backoffFrom: state.limit,
-    // The first target cut of a series remembers where it started.
-    ...(breach.kind !== "inflation" && state.cutFrom === 0 ? { cutFrom: state.limit, cutP99Us: breach.p99Us } : {}),
+    // The first target cut of a series remembers where it started. A fast breach's p99 is one
+    // window's, at a neighbour's onset a stall (5–16 ms here) that decays whatever the depth: every
+    // verdict after it looked like relief, and the series went on from each cut depth down to 1–3 in
+    // flight. The first verdict of the series sets its p99 instead.
+    ...(breach.kind !== "inflation" && state.cutFrom === 0
+      ? {
+        cutFrom: state.limit,
+        cutStart: state.limit,
+        cutP99Us: breach.kind === "fast" ? 0 : breach.p99Us,
+        cutP50Us: breach.kind === "fast" ? 0 : state.targetP50Us,
+        cutP99Limit: state.limit
+      }
+      : {}),
     // Only a depth that was held, not one a probe was trying: the device changed under it.
     ...(breach.kind !== "inflation" && state.phase === "settled" ? { regrowTo: Math.max(state.regrowTo, state.limit) } : {}),
     reprobeFrom: 0,
@@ -426,6 +466,7 @@ const enterBaseline = (config: AimdConfig, state: AimdState, hold: number, retur
     targetFloor: 0,
     cutFrom: 0,
     cutP99Us: 0,
+    cutStart: 0,
     regrowTo: 0
   })
 
@@ -437,6 +478,7 @@ const enterPassthrough = (config: AimdConfig, state: AimdState, learned: number,
     targetFloor: 0,
     cutFrom: 0,
     cutP99Us: 0,
+    cutStart: 0,
     regrowTo: 0
   })
 
@@ -524,7 +566,8 @@ const judgeTarget = (
     (target.completions >= config.targetSamples || target.ms >= 4 * config.targetWindowMs)
   if (!ready) return { state: { ...state, target }, verdict: undefined }
   const verdict = percentile(config.bucketBoundsUs, acc, 0.99)
-  return { state: { ...state, target: emptyTarget(acc.length), targetP99Us: verdict }, verdict }
+  const targetP50Us = percentile(config.bucketBoundsUs, acc, 0.5)
+  return { state: { ...state, target: emptyTarget(acc.length), targetP99Us: verdict, targetP50Us }, verdict }
 }
 
 const decide = (
@@ -551,18 +594,22 @@ const decide = (
   // A verdict under the target means the device can meet it again: target cuts may go lower.
   if (
     verdict !== undefined && state.targetFloor > 0 &&
-    (verdict <= config.p99TargetUs || verdict > 2 * state.floorP99Us)
+    (verdict <= config.p99TargetUs || (verdict > 2 * state.floorP99Us && state.targetP50Us > 2 * state.floorP50Us))
   ) {
-    state = { ...state, targetFloor: 0, floorP99Us: 0 }
+    state = { ...state, targetFloor: 0, floorP99Us: 0, floorP50Us: 0 }
+  }
+  // A series started by a fast breach takes its reference p99 from its first verdict.
+  if (verdict !== undefined && state.cutFrom > 0 && state.cutP99Us === 0) {
+    state = { ...state, cutP99Us: verdict, cutP50Us: state.targetP50Us, cutP99Limit: state.limit }
   }
   // One verdict with headroom does not end a series: under a neighbour the verdicts swing 2–3×, and
   // a series restarted at every lucky one ratchets the depth down to nothing.
   if (
     verdict !== undefined && state.cutFrom > 0 && state.limit < state.cutFrom &&
-    verdict <= config.targetRelief * state.cutP99Us
+    relieved(config, state, verdict)
   ) {
     // The cuts so far bought latency: the next ones are judged from here.
-    state = { ...state, cutFrom: state.limit, cutP99Us: verdict }
+    state = { ...state, cutFrom: state.limit, cutP99Us: verdict, cutP50Us: state.targetP50Us, cutP99Limit: state.limit }
   }
   const fastUs = config.p99TargetUs > 0 ? percentile(config.bucketBoundsUs, histogram, config.fastQuantile) : 0
   // Queueing we add raises latency at about the same throughput (Little: X = N / W). Throughput
@@ -695,7 +742,8 @@ const decide = (
         reprobeFrom: state.reprobeFrom > 0 && state.limit > state.reprobeFrom ? 0 : state.reprobeFrom,
         // Depth added without a breach: cuts from here on start a new series.
         cutFrom: 0,
-        cutP99Us: 0
+        cutP99Us: 0,
+        cutStart: 0
       })
     }
 
@@ -781,24 +829,37 @@ const decide = (
 }
 
 /**
- * A series of target cuts that quartered the depth since the last point where cutting helped and still
- * has a p99 verdict over the target, not under `targetRelief` × that point's (or that reached
- * `minInFlight`): less depth did not buy latency, so a neighbour or the host sets it, not our
- * queue. Go back to that point and stop target cuts there until the target is met again (or the
- * p99 doubles: something else changed). Judged on verdicts only, and over two halvings, not one:
- * one verdict's p99 is noisy, and at a neighbour's onset the p99 climbs while the depth comes down.
+ * Did the series' cuts buy latency? The verdict's p99 under `targetRelief` × the reference's, with
+ * the median down by a fifth at least (see `cutP50Us`).
+ */
+const relieved = (config: AimdConfig, state: AimdState, p99Us: number): boolean =>
+  p99Us <= config.targetRelief * state.cutP99Us && state.targetP50Us <= 0.8 * state.cutP50Us
+
+/**
+ * A series of target cuts that quartered the depth it started from (or whose p99 got no better at
+ * all), halved it since the last point where cutting helped, and still has a p99 verdict over the
+ * target, not under `targetRelief` × that point's (or that reached `minInFlight`): less depth did not buy latency, so a neighbour or the
+ * host sets it, not our queue. Go back to that point and stop target cuts there until the target is
+ * met again (or p99 and median double: something else changed). Judged on verdicts only, and over
+ * two halvings from the start, not one: one verdict's p99 is noisy, and at a neighbour's onset the
+ * p99 climbs while the depth comes down.
  */
 const futileCut = (config: AimdConfig, state: AimdState, breach: Breach | undefined): StepResult | undefined => {
   if (breach?.kind !== "target" || state.cutFrom === 0) return undefined
   const atMin = state.limit <= config.minInFlight
-  if (!atMin && state.limit * 4 > state.cutFrom) return undefined
-  if (!atMin && breach.p99Us <= config.targetRelief * state.cutP99Us) return undefined
+  if (!atMin && state.limit * 2 > state.cutFrom) return undefined
+  // One halving suffices when the p99 did not come down at all: on this VM's disk under a 128 KiB
+  // writer the p99 at 2–4 in flight was 3.6–5.0 ms against 1.6–2.2 ms at 32 (with few reads queued,
+  // mq-deadline lets the writes through first), and a second halving only made it worse.
+  const worse = state.cutP99Us > 0 && state.limit < state.cutP99Limit && breach.p99Us >= state.cutP99Us
+  if (!atMin && !worse && state.limit * 4 > Math.max(state.cutStart, state.cutFrom)) return undefined
+  if (!atMin && relieved(config, state, breach.p99Us)) return undefined
   return enterSettled(
     config,
     state,
     state.cutFrom,
     `p99 ${fmt(breach.p99Us)} at ${state.limit} in flight did not follow the depth down from ${state.cutFrom}: not ours`,
-    { targetFloor: state.cutFrom, floorP99Us: breach.p99Us, cutFrom: 0, cutP99Us: 0 }
+    { targetFloor: state.cutFrom, floorP99Us: breach.p99Us, floorP50Us: state.targetP50Us, cutFrom: 0, cutP99Us: 0, cutStart: 0 }
   )
 }
 
