@@ -9,6 +9,7 @@ import { constants as osConstants } from "node:os"
 import type { AuraEngine } from "../AuraEngine.js"
 import type { BufferPool, Slot } from "./bufferPool.js"
 import { badArgument, fromErrno } from "./errno.js"
+import { type OpEnv, runOp } from "./op.js"
 import { checkBuffer, checkFd, normLength, normPosition, show } from "./validate.js"
 
 type Raw = Engine["raw"]
@@ -83,8 +84,11 @@ class Arenas {
   }
   /** Takes `a` back after a call that used its first `n` places; drops every reference to user memory. */
   give(a: Arena, n: number): void {
-    a.bufs.fill(undefined, 0, n)
-    a.bases.length = 0
+    // Plain loops: `fill` and a `length` store are C++ builtins here (~0.5 us a call, measured).
+    const bufs = a.bufs
+    for (let i = 0; i < n; i++) bufs[i] = undefined
+    const bases = a.bases
+    while (bases.length > 0) bases.pop()
     if (a.cap <= ARENA_CAP_MAX && this.free.length < ARENA_FREE_MAX) this.free.push(a)
   }
 }
@@ -153,7 +157,9 @@ const fillArena = (
     if (len > MAX_READ) return badArgument(method, `request ${i}: length ${len} exceeds ${MAX_READ}`)
     const buf = r.buffer
     if (buf !== undefined) {
-      if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
+      // `length`, not `byteLength`: the same for a Uint8Array, and an inlined load rather than a
+      // builtin call (~1 vs ~10 ns a request on Node 20).
+      if (!(buf instanceof Uint8Array) || buf.length === 0) {
         const badBuf = checkBuffer(method, buf)
         if (badBuf !== undefined) return badBuf
       }
@@ -506,6 +512,7 @@ const ECANCELED = osConstants.errno.ECANCELED
 
 /** @internal */
 export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => number) => {
+  const env: OpEnv = { cancel: (id: number) => raw.cancel(id), pool }
   const scratch = makeScratch()
   const arenas = new Arenas()
   const readMany = (
@@ -519,29 +526,30 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
     const collect = options?.mode === "collect"
     // Validated (and copied) each time the Effect runs: an Effect may run many times, and each run
     // owns its arena and the buffers it allocates.
-    return Effect.async<Array<any>, PlatformError>((resume) => {
+    return Effect.suspend(() => {
       const p = prepare(arenas, "readMany", requests)
-      if (!("a" in p)) return resume(Effect.fail(p))
+      if (!("a" in p)) return Effect.fail(p)
       if (p.n === 0) {
         arenas.give(p.a, 0)
-        return resume(Effect.succeed([]))
+        return Effect.succeed([])
       }
-      return runJob(p, window, collect, resume)
+      return runJob(p, window, collect)
     })
   }
 
   /**
    * One native job for the whole call (`raw.readMany`): the engine keeps `window` reads in flight and
    * refills the window from its completion path, so JavaScript runs once to submit and once when the
-   * last read has completed — nothing per read but building the result. Interruption cancels the job;
-   * the fiber ends when the job's callback says every read has completed.
+   * last read has completed — nothing per read but building the result.
+   *
+   * The job is one op to the Effect layer (`runOp`, as `read` is): interruption cancels the job and the
+   * fiber stays suspended until the job's callback, i.e. until every member read has its CQE, so no
+   * buffer (and no pool buffer's hold) is given back while the kernel may still write into it. On the
+   * direct path the completion resumes the fiber on the spot (no scheduler hop): its next call is
+   * submitted inside the same native dispatch. (`Effect.async` with a canceller cost ~1 us more a
+   * call, measured.)
    */
-  const runJob = (
-    p: Prepared,
-    window: number,
-    collect: boolean,
-    resume: (effect: Effect.Effect<Array<any>, PlatformError>) => void
-  ): Effect.Effect<void> | undefined => {
+  const runJob = (p: Prepared, window: number, collect: boolean): Effect.Effect<Array<any>, PlatformError> => {
     const { a, n } = p
     const bufs = a.bufs
     let slab: Buffer | undefined
@@ -554,34 +562,29 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
       for (let i = 0; i < n; i++) if (base[i] === -1) base[i] = b
     }
     const held = pool.live === 0 ? undefined : holdAll(pool, bufs, n)
-    let onStopped: (() => void) | undefined
-    const done = (code: number) => {
+    const unholdAll = () => {
       if (held !== undefined) for (let k = 0; k < held.length; k++) pool.unhold(held[k]!)
-      if (onStopped !== undefined) {
-        // Interrupted: nobody waits for the results.
+    }
+    // Built when the job ends (the arena goes back then), handed to the fiber unless it was interrupted.
+    let outcome: Effect.Effect<Array<any>, PlatformError> | undefined
+    const submit = (cb: (code: number) => void): number => {
+      const done = (code: number) => {
+        unholdAll()
+        outcome = code === READ_MANY_NO_SLOT
+          ? Effect.die(new RangeError("more than 2^20 operations are outstanding on this engine"))
+          : settle(a, n, slab, code, collect)
         arenas.give(a, n)
-        return onStopped()
+        cb(code)
       }
-      const out = code === READ_MANY_NO_SLOT ? undefined : settle(a, n, slab, code, collect)
-      arenas.give(a, n)
-      if (out === undefined) {
-        return resume(Effect.die(new RangeError("more than 2^20 operations are outstanding on this engine")))
+      try {
+        return raw.readMany(a.fd, a.pos, a.len, a.base, a.off, a.bases, n, Math.min(window, n), !collect, a.results, done, a)
+      } catch (e) {
+        unholdAll()
+        arenas.give(a, n)
+        throw e
       }
-      resume(out)
     }
-    let id: number
-    try {
-      id = raw.readMany(a.fd, a.pos, a.len, a.base, a.off, a.bases, n, Math.min(window, n), !collect, a.results, done, a)
-    } catch (e) {
-      if (held !== undefined) for (let k = 0; k < held.length; k++) pool.unhold(held[k]!)
-      arenas.give(a, n)
-      resume(Effect.die(e))
-      return undefined
-    }
-    return Effect.async<void>((stopped) => {
-      onStopped = () => stopped(Effect.void)
-      raw.cancel(id)
-    })
+    return runOp(env, undefined, undefined, submit, () => outcome!)
   }
 
   const readManyStream = (
