@@ -7,10 +7,12 @@
  *   flock /tmp/auraio-bench.lock node_modules/.bin/tsx scratchpad/readmany/profile.ts --rounds 3 \
  *     --peers raw32,raw32slab,raw32fixed,rawBatch,readMany,readManySmall
  *
+ * Peers "rm:B[:D]" (readMany, B reads a batch, D distinct buffers) and "job:B[:D]" (the native job alone).
  * RMB=64 sets readMany's batch size; HEAPMON=1 prints heap spaces every 250 ms; ALLOC=1 writes V8
  * sampling heap profiles (every allocation, incl. those a scavenge collects) to /tmp/rmprof/.
  */
 import * as Effect from "effect/Effect"
+import { execFileSync } from "node:child_process"
 import { parseArgs } from "node:util"
 import { AuraEngine } from "@auraio/core"
 import { BS, DEFAULT_FILE as FILE, nextOffset, warm } from "../../packages/core/bench/support/randomFile.js"
@@ -31,10 +33,13 @@ const { values: args } = parseArgs({
 const SECONDS = Number(args.seconds)
 const RMB = Number(process.env.RMB ?? 256)
 
-type R = { iops: number; user: number; sys: number }
+type R = { iops: number; user: number; sys: number; faults?: number }
+// Minor page faults per 1000 reads (the kernel zeroing pages a growing heap touches is system time).
+let faultsAt = 0
 const measure = (count: number, start: number, cpu: NodeJS.CpuUsage): R => {
   const d = process.cpuUsage(cpu)
-  return { iops: (count * 1000) / (performance.now() - start), user: (d.user * 1000) / count, sys: (d.system * 1000) / count }
+  const faults = ((process.resourceUsage().minorPageFault - faultsAt) * 1000) / count
+  return { iops: (count * 1000) / (performance.now() - start), user: (d.user * 1000) / count, sys: (d.system * 1000) / count, faults }
 }
 
 /**
@@ -148,14 +153,14 @@ const rawBatch = (window: number) =>
     })
   }).pipe(Effect.scoped)
 
-const readMany = (window: number | undefined, distinct = RMB) =>
+const readMany = (window: number | undefined, distinct = RMB, batch = RMB) =>
   Effect.gen(function*() {
     const engine = yield* AuraEngine
     const file = yield* engine.open(FILE)
     const perFiber = window === undefined ? undefined : { concurrency: Math.max(1, Math.floor(window / 2)) }
     const batches = Array.from({ length: 2 }, () => {
-      const slab = new Uint8Array(256 * BS)
-      const requests = Array.from({ length: RMB }, (_, i) => ({
+      const slab = new Uint8Array(Math.max(256, batch) * BS)
+      const requests = Array.from({ length: batch }, (_, i) => ({
         fd: file.fd,
         offset: 0,
         length: BS,
@@ -172,7 +177,7 @@ const readMany = (window: number | undefined, distinct = RMB) =>
 
     const start = performance.now()
     const cpu = process.cpuUsage()
-    yield* Effect.forEach([0, 1], (i) => Effect.whileLoop({ while: () => !stop, body: () => batches[i]!, step: () => count += RMB }), {
+    yield* Effect.forEach([0, 1], (i) => Effect.whileLoop({ while: () => !stop, body: () => batches[i]!, step: () => count += batch }), {
       concurrency: "unbounded",
       discard: true
     })
@@ -181,7 +186,58 @@ const readMany = (window: number | undefined, distinct = RMB) =>
     return m
   }).pipe(Effect.scoped)
 
+// fio's own split of the same workload (usr/sys from its report), to compare against in one run.
+const fio = Effect.sync((): R => {
+  const out = execFileSync("fio", [
+    "--name=randread", `--filename=${FILE}`, "--rw=randread", "--bs=4k", "--ioengine=io_uring", "--iodepth=32",
+    "--iodepth_batch_submit=32", "--iodepth_batch_complete_max=32", "--invalidate=0", `--runtime=${SECONDS}`,
+    "--time_based", "--norandommap", "--randrepeat=0", "--output-format=json"
+  ], { encoding: "utf8" })
+  const job = JSON.parse(out).jobs[0]
+  const perRead = (pct: number) => ((pct / 100) * job.read.runtime * 1e6) / job.read.total_ios
+  return { iops: job.read.iops, user: perRead(job.usr_cpu), sys: perRead(job.sys_cpu), faults: (job.minf * 1000) / job.read.total_ios }
+})
+
+// The native job with no Effect and no validation (as scratchpad/readmany/ab.ts drives it), on the
+// same engine as the readMany peers: what the JavaScript layer of readMany adds is the difference.
+const rawJob = (window: number, batch: number, distinct = batch) =>
+  Effect.gen(function*() {
+    const engine = yield* AuraEngine
+    const file = yield* engine.open(FILE)
+    const raw = engine.native.raw
+    return yield* Effect.async<R>((resume) => {
+      let count = 0
+      let stop = false
+      let live = 2
+      const start = performance.now()
+      const cpu = process.cpuUsage()
+      setTimeout(() => (stop = true), SECONDS * 1000)
+      for (let f = 0; f < 2; f++) {
+        const slab = new Uint8Array(Math.max(256, distinct) * BS)
+        const fds = new Int32Array(batch).fill(file.fd)
+        const pos = new Float64Array(batch)
+        const lens = new Int32Array(batch).fill(BS)
+        const bases = new Int32Array(batch)
+        const offs = new Float64Array(batch)
+        for (let i = 0; i < batch; i++) offs[i] = (i % distinct) * BS
+        const results = new Int32Array(batch)
+        const buffers = [slab]
+        const go = () => {
+          for (let i = 0; i < batch; i++) pos[i] = nextOffset()
+          raw.readMany(fds, pos, lens, bases, offs, buffers, batch, Math.max(1, window >> 1), true, results, done)
+        }
+        const done = () => {
+          count += batch
+          if (!stop) return go()
+          if (--live === 0) resume(Effect.succeed(measure(count, start, cpu)))
+        }
+        go()
+      }
+    })
+  }).pipe(Effect.scoped)
+
 const peers: Record<string, Effect.Effect<R, unknown, AuraEngine>> = {
+  fio,
   raw32: rawCallbacks(32, false),
   raw32slab: rawCallbacks(32, true),
   raw32fixed: rawFixed(32),
@@ -192,6 +248,13 @@ const peers: Record<string, Effect.Effect<R, unknown, AuraEngine>> = {
 }
 const main = Effect.gen(function*() {
   const names = args.peers!.split(",")
+  // "rm:B" / "rm:B:D": readMany with batches of B reads (D distinct 4 KiB buffers per fiber, default B)
+  for (const n of names) {
+    const m = /^rm:(\d+)(?::(\d+))?$/.exec(n)
+    if (m) peers[n] = readMany(Number(args.window), Number(m[2] ?? m[1]), Number(m[1]))
+    const j = /^job:(\d+)(?::(\d+))?$/.exec(n)
+    if (j) peers[n] = rawJob(Number(args.window), Number(j[1]), Number(j[2] ?? j[1]))
+  }
   for (let round = 1; round <= Number(args.rounds); round++) {
     warm(FILE)
     const line: Array<string> = []
@@ -203,6 +266,7 @@ const main = Effect.gen(function*() {
         session.connect()
         session.post("HeapProfiler.startSampling", { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
       }
+      faultsAt = process.resourceUsage().minorPageFault
       const r = yield* peers[p]!
       if (session) {
         const fs = yield* Effect.promise(() => import("node:fs"))
@@ -211,12 +275,12 @@ const main = Effect.gen(function*() {
           fs.writeFileSync(`/tmp/rmprof/alloc.${p}.json`, JSON.stringify({ ...res, count }))
         })
       }
-      line.push(`${p} ${(r.iops / 1000).toFixed(0)}k u${r.user.toFixed(0)} s${r.sys.toFixed(0)}`)
+      line.push(`${p} ${(r.iops / 1000).toFixed(0)}k u${r.user.toFixed(0)} s${r.sys.toFixed(0)} f${(r.faults ?? 0).toFixed(2)}`)
     }
     console.log(`round ${round}: ${line.join("  ")}`)
   }
 })
-Effect.runPromise(Effect.provide(main, AuraEngine.layerWith({ aimd: false }))).catch((e) => {
+Effect.runPromise(Effect.provide(main, AuraEngine.layerWith({ aimd: false, ...(process.env.ENTRIES ? { entries: Number(process.env.ENTRIES) } : {}) }))).catch((e) => {
   console.error(e)
   process.exit(1)
 })

@@ -1,0 +1,157 @@
+/**
+ * A/B aid for the readMany native job (not a benchmark of record: packages/core/bench/randread.ts is).
+ * Drives `raw.readMany` with no Effect and no validation, as the core API does underneath: `--pipeline`
+ * jobs of `--batch` reads each, `--window / --pipeline` in flight per job, each job into its own slab
+ * (or `--distinct` 4 KiB buffers per job). Several engines (variants) live in one process and run in
+ * interleaved rounds next to fio, so native changes can be compared within a round:
+ *
+ *   flock /tmp/auraio-bench.lock taskset -c 1 node --import tsx scratchpad/readmany/ab.ts --rounds 5 \
+ *     --variants 'a=;b=entries:64' --peers fio,a,b
+ *
+ * A variant is `name=key:value,key:value` (openEngine options; `env.NAME:value` sets process.env.NAME
+ * while that engine opens, for experiments that read the environment at setup).
+ */
+import { execFileSync } from "node:child_process"
+import { parseArgs } from "node:util"
+import { COUNTER_STRIDE, Counter, type Engine, openEngine } from "@auraio/native"
+import { openSync } from "node:fs"
+import { BS, DEFAULT_FILE as FILE, nextOffset, prepare, warm } from "../../packages/core/bench/support/randomFile.js"
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "5" },
+    seconds: { type: "string", default: "2" },
+    variants: { type: "string", default: "base=" },
+    peers: { type: "string", default: "fio,base" },
+    window: { type: "string", default: "32" },
+    batch: { type: "string", default: "256" },
+    pipeline: { type: "string", default: "2" },
+    distinct: { type: "string", default: "0" }
+  }
+})
+const SECONDS = Number(args.seconds)
+const WINDOW = Number(args.window)
+const BATCH = Number(args.batch)
+const PIPELINE = Number(args.pipeline)
+const DISTINCT = Number(args.distinct) || BATCH
+
+type R = { iops: number; cpu: number; user: number; sys: number; perEnter: number }
+
+const fio = (): R => {
+  const out = execFileSync("fio", [
+    "--name=randread", `--filename=${FILE}`, "--rw=randread", "--bs=4k", "--ioengine=io_uring", "--iodepth=32",
+    "--iodepth_batch_submit=32", "--iodepth_batch_complete_max=32", "--invalidate=0", `--runtime=${SECONDS}`,
+    "--time_based", "--norandommap", "--randrepeat=0", "--output-format=json"
+  ], { encoding: "utf8" })
+  const job = JSON.parse(out).jobs[0]
+  const perRead = (pct: number) => ((pct / 100) * job.read.runtime * 1e6) / job.read.total_ios
+  return { iops: job.read.iops, user: perRead(job.usr_cpu), sys: perRead(job.sys_cpu), cpu: perRead(job.usr_cpu + job.sys_cpu), perEnter: 32 }
+}
+
+const sum = (e: Engine, c: number) => {
+  let s = 0
+  for (let r = 0; r < e.ringCount; r++) s += e.counters[r * COUNTER_STRIDE + c]!
+  return s
+}
+
+const jobs = (e: Engine, fd: number): Promise<R> =>
+  new Promise((resolve) => {
+    let count = 0
+    let stop = false
+    let live = PIPELINE
+    const enters0 = sum(e, Counter.Enters)
+    const start = performance.now()
+    const cpu = process.cpuUsage()
+    setTimeout(() => (stop = true), SECONDS * 1000)
+    for (let f = 0; f < PIPELINE; f++) {
+      const slab = new Uint8Array(DISTINCT * BS)
+      const fds = new Int32Array(BATCH).fill(fd)
+      const pos = new Float64Array(BATCH)
+      const lens = new Int32Array(BATCH).fill(BS)
+      const bases = new Int32Array(BATCH)
+      const offs = new Float64Array(BATCH)
+      for (let i = 0; i < BATCH; i++) offs[i] = (i % DISTINCT) * BS
+      const results = new Int32Array(BATCH)
+      const buffers = [slab]
+      const per = Math.max(1, Math.floor(WINDOW / PIPELINE))
+      const go = () => {
+        for (let i = 0; i < BATCH; i++) pos[i] = nextOffset()
+        e.raw.readMany(fds, pos, lens, bases, offs, buffers, BATCH, per, true, results, done)
+      }
+      const done = (code: number) => {
+        if (code !== -1) throw new Error(`readMany stopped: ${code}`)
+        count += BATCH
+        if (!stop) return go()
+        if (--live === 0) {
+          const d = process.cpuUsage(cpu)
+          resolve({
+            iops: (count * 1000) / (performance.now() - start),
+            user: (d.user * 1000) / count,
+            sys: (d.system * 1000) / count,
+            cpu: ((d.user + d.system) * 1000) / count,
+            perEnter: count / (sum(e, Counter.Enters) - enters0)
+          })
+        }
+      }
+      go()
+    }
+  })
+
+const parseVariant = (spec: string): [string, Record<string, number | boolean>, Record<string, string>] => {
+  const [name, rest = ""] = spec.split("=")
+  const opts: Record<string, number | boolean> = {}
+  const env: Record<string, string> = {}
+  for (const kv of rest.split(",").filter((x) => x.length > 0)) {
+    const [k, v] = kv.split(":")
+    if (k!.startsWith("env.")) env[k!.slice(4)] = v!
+    else opts[k!] = v === "true" ? true : v === "false" ? false : Number(v)
+  }
+  return [name!, opts, env]
+}
+
+const median = (xs: Array<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+const main = async () => {
+  prepare(FILE)
+  const fd = openSync(FILE, "r")
+  const engines: Record<string, Engine> = {}
+  for (const spec of args.variants!.split(";")) {
+    const [name, opts, env] = parseVariant(spec)
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
+    Object.assign(process.env, env)
+    engines[name] = openEngine({ rings: 1, ...opts } as never)
+    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v)
+  }
+  const peers = args.peers!.split(",")
+  const res: Record<string, Array<R>> = Object.fromEntries(peers.map((p) => [p, []]))
+  for (let round = 1; round <= Number(args.rounds); round++) {
+    warm(FILE)
+    const line: Array<string> = []
+    for (const p of peers) {
+      const r = p === "fio" ? fio() : await jobs(engines[p]!, fd)
+      res[p]!.push(r)
+      line.push(`${p} ${(r.iops / 1000).toFixed(0)}k ${r.cpu.toFixed(0)}ns (u${r.user.toFixed(0)} s${r.sys.toFixed(0)})`)
+    }
+    console.log(`round ${round}: ${line.join("  ")}`)
+  }
+  const hasFio = res.fio !== undefined
+  for (const p of peers) {
+    const rs = res[p]!
+    const parts = [`${(median(rs.map((r) => r.iops)) / 1000).toFixed(0)}k`, `${median(rs.map((r) => r.cpu)).toFixed(0)} ns/read`,
+      `u${median(rs.map((r) => r.user)).toFixed(0)} s${median(rs.map((r) => r.sys)).toFixed(0)}`, `${median(rs.map((r) => r.perEnter)).toFixed(1)}/enter`]
+    if (hasFio && p !== "fio") {
+      parts.push(`${(100 * median(rs.map((r, i) => r.iops / res.fio![i]!.iops))).toFixed(1)}% of fio`)
+      parts.push(`cpu ${median(rs.map((r, i) => r.cpu / res.fio![i]!.cpu)).toFixed(3)}x fio`)
+    }
+    console.log(`  ${p.padEnd(10)} ${parts.join("  ")}`)
+  }
+  for (const e of Object.values(engines)) await e.close()
+}
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
