@@ -252,15 +252,24 @@ const rows: ReadonlyArray<Row> = [
     limit: [14, 16]
   },
   {
-    name: "backoff: one halving without relief is not enough to call the cuts futile (noise, or a neighbour's onset)",
+    name: "backoff: a halving that brought the p99 somewhat down (not relief) stops the cuts there",
     options: { p99Target: "1 millis" },
     from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 2000, cutP50Us: 100 },
-    ticks: times(5, { p99Us: 1900 }),
-    phase: "backoff",
-    limit: 10
+    ticks: times(5, { p99Us: 1500 }),
+    phase: "settled",
+    limit: 20,
+    floor: 20
   },
   {
-    name: "backoff: …but one is when the p99 got no better at all (less depth made it worse under the neighbour)",
+    name: "backoff: a cut that has not halved the depth yet keeps cutting (verdicts over the target by little cut ×0.8)",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 30, backoffFrom: 40, cutFrom: 40, cutP99Us: 1300, cutP50Us: 100 },
+    ticks: times(5, { p99Us: 1250 }),
+    phase: "backoff",
+    limit: 19
+  },
+  {
+    name: "backoff: a halving with the p99 no better at all gives the depth back (less depth made it worse under the neighbour)",
     options: { p99Target: "1 millis" },
     from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Limit: 40, cutP99Us: 2000, cutP50Us: 100 },
     ticks: times(5, { p99Us: 2500 }),
@@ -339,20 +348,29 @@ const rows: ReadonlyArray<Row> = [
   {
     name: "relief needs the median down too: a p99 falling alone (an onset decaying) does not move the series on",
     options: { p99Target: "1 millis" },
-    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutStart: 40, cutP99Us: 4000, cutP50Us: 100 },
-    ticks: times(12, { p99Us: 1900 }),
-    phase: "settled",
-    limit: 40,
-    floor: 40
-  },
-  {
-    name: "…with the median down too it is relief: the next halving without it gives the depth back to there, not to the start",
-    options: { p99Target: "1 millis" },
-    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutStart: 40, cutP99Us: 4000, cutP50Us: 400 },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 4000, cutP50Us: 100 },
     ticks: times(12, { p99Us: 1900 }),
     phase: "settled",
     limit: 20,
     floor: 20
+  },
+  {
+    name: "…with the median down too it is relief: the next halving without it gives the depth back to there, not to the start",
+    options: { p99Target: "1 millis" },
+    from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 4000, cutP50Us: 400 },
+    ticks: times(12, { p99Us: 1900 }),
+    phase: "settled",
+    limit: 20,
+    floor: 20
+  },
+  {
+    name: "a breach at twice the series' p99 starts a new series (the device changed since its reference)",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 50, learnedLimit: 50, cutFrom: 60, cutP99Us: 900, cutP50Us: 200, cutP99Limit: 60 },
+    // Against the old reference (0.9 ms at 60) the halving would read "no better" and give 60 back.
+    ticks: [...times(5, { p50Us: 900, p99Us: 7000 }), ...times(6, { p50Us: 300, p99Us: 1300 })],
+    phase: "backoff",
+    limit: [14, 16]
   },
   {
     name: "a series started by a fast breach (a neighbour's onset stall) takes its reference p99 from its first verdict",

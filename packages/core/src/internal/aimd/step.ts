@@ -167,13 +167,6 @@ export interface AimdState {
   /** The limit `cutP99Us` was measured at (a fast-started series: the depth of its first verdict). */
   readonly cutP99Limit: number
   /**
-   * The limit before the series' first cut, which relief does not move. A series is judged futile
-   * once it quartered this depth and halved `cutFrom` without relief: a disturbance that decays on
-   * its own (a neighbour's onset stall) makes the first cut look like relief, and measured from the
-   * moved point alone that cost a third halving (50 → 3–6 in flight in the TestClock model).
-   */
-  readonly cutStart: number
-  /**
    * Target cuts never go below this (0 = no floor): set when cutting depth did not bring the p99
    * down, cleared by a verdict under the target, a baseline or passthrough, or a verdict at twice
    * `floorP99Us` with a median at twice `floorP50Us`: our own queue raises the median with the tail,
@@ -250,7 +243,6 @@ export const initial = (config: AimdConfig): AimdState => ({
   cutP99Us: 0,
   cutP50Us: 0,
   cutP99Limit: 0,
-  cutStart: 0,
   targetFloor: 0,
   floorP99Us: 0,
   floorP50Us: 0
@@ -423,13 +415,15 @@ const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, breac
     // The first target cut of a series remembers where it started. A fast breach's p99 is one
     // window's, at a neighbour's onset a stall (5–16 ms here) that decays whatever the depth: every
     // verdict after it looked like relief, and the series went on from each cut depth down to 1–3 in
-    // flight. The first verdict of the series sets its p99 instead.
-    ...(breach.kind !== "inflation" && state.cutFrom === 0
+    // flight. The first verdict of the series sets its p99 instead. A breach at twice the series'
+    // p99 starts a new one: the device changed (a neighbour's onset after a probe's overshoot was
+    // cut), and judged against the old reference the first halving read as "no better".
+    ...(breach.kind !== "inflation" && (state.cutFrom === 0 || breach.p99Us > 2 * state.cutP99Us)
       ? {
         cutFrom: state.limit,
-        cutStart: state.limit,
         cutP99Us: breach.kind === "fast" ? 0 : breach.p99Us,
-        cutP50Us: breach.kind === "fast" ? 0 : state.targetP50Us,
+        // The verdict's median can predate the change (its 150 ms straddle it); the last window's cannot.
+        cutP50Us: breach.kind === "fast" ? 0 : Math.max(state.targetP50Us, state.last?.p50Us ?? 0),
         cutP99Limit: state.limit
       }
       : {}),
@@ -466,7 +460,6 @@ const enterBaseline = (config: AimdConfig, state: AimdState, hold: number, retur
     targetFloor: 0,
     cutFrom: 0,
     cutP99Us: 0,
-    cutStart: 0,
     regrowTo: 0
   })
 
@@ -478,7 +471,6 @@ const enterPassthrough = (config: AimdConfig, state: AimdState, learned: number,
     targetFloor: 0,
     cutFrom: 0,
     cutP99Us: 0,
-    cutStart: 0,
     regrowTo: 0
   })
 
@@ -742,8 +734,7 @@ const decide = (
         reprobeFrom: state.reprobeFrom > 0 && state.limit > state.reprobeFrom ? 0 : state.reprobeFrom,
         // Depth added without a breach: cuts from here on start a new series.
         cutFrom: 0,
-        cutP99Us: 0,
-        cutStart: 0
+        cutP99Us: 0
       })
     }
 
@@ -836,30 +827,43 @@ const relieved = (config: AimdConfig, state: AimdState, p99Us: number): boolean 
   p99Us <= config.targetRelief * state.cutP99Us && state.targetP50Us <= 0.8 * state.cutP50Us
 
 /**
- * A series of target cuts that quartered the depth it started from (or whose p99 got no better at
- * all), halved it since the last point where cutting helped, and still has a p99 verdict over the
- * target, not under `targetRelief` × that point's (or that reached `minInFlight`): less depth did not buy latency, so a neighbour or the
- * host sets it, not our queue. Go back to that point and stop target cuts there until the target is
- * met again (or p99 and median double: something else changed). Judged on verdicts only, and over
- * two halvings from the start, not one: one verdict's p99 is noisy, and at a neighbour's onset the
- * p99 climbs while the depth comes down.
+ * A series of target cuts that halved the depth since the last point where cutting helped (or that
+ * reached `minInFlight`) and still has a p99 verdict over the target, not under `targetRelief` × that
+ * point's: less depth did not buy enough latency. Judged on verdicts only, against a reference
+ * verdict measured deeper than now. Two outcomes:
+ * - no better at all (≥ 0.9× the reference): the latency is not ours — a neighbour or the host sets
+ *   it — so go back to that point, and stop target cuts there until the target is met again (or p99
+ *   and median double: our queue grew). On this VM's disk under a 128 KiB writer less depth was even
+ *   worse: p99 3.6–5.0 ms at 2–4 in flight against 1.6–2.2 ms at 32 (with few reads queued,
+ *   mq-deadline lets the writes through first).
+ * - somewhat better: part of it is ours; hold here, with target cuts floored here. Waiting for a
+ *   second halving (the previous rule) took the depth to 1–6 in flight under the writer, where the
+ *   p99 was worse than at the depth the cuts started from.
  */
 const futileCut = (config: AimdConfig, state: AimdState, breach: Breach | undefined): StepResult | undefined => {
-  if (breach?.kind !== "target" || state.cutFrom === 0) return undefined
+  if (breach?.kind !== "target" || state.cutFrom === 0 || state.cutP99Us === 0) return undefined
   const atMin = state.limit <= config.minInFlight
-  if (!atMin && state.limit * 2 > state.cutFrom) return undefined
-  // One halving suffices when the p99 did not come down at all: on this VM's disk under a 128 KiB
-  // writer the p99 at 2–4 in flight was 3.6–5.0 ms against 1.6–2.2 ms at 32 (with few reads queued,
-  // mq-deadline lets the writes through first), and a second halving only made it worse.
-  const worse = state.cutP99Us > 0 && state.limit < state.cutP99Limit && breach.p99Us >= state.cutP99Us
-  if (!atMin && !worse && state.limit * 4 > Math.max(state.cutStart, state.cutFrom)) return undefined
+  const refLimit = state.cutP99Limit > 0 ? state.cutP99Limit : state.cutFrom
+  if (!atMin && (state.limit * 2 > state.cutFrom || state.limit >= refLimit)) return undefined
   if (!atMin && relieved(config, state, breach.p99Us)) return undefined
+  const noBetter = atMin || breach.p99Us >= 0.9 * state.cutP99Us
+  const to = noBetter ? state.cutFrom : state.limit
   return enterSettled(
     config,
     state,
-    state.cutFrom,
-    `p99 ${fmt(breach.p99Us)} at ${state.limit} in flight did not follow the depth down from ${state.cutFrom}: not ours`,
-    { targetFloor: state.cutFrom, floorP99Us: breach.p99Us, floorP50Us: state.targetP50Us, cutFrom: 0, cutP99Us: 0, cutStart: 0 }
+    to,
+    noBetter
+      ? `p99 ${fmt(breach.p99Us)} at ${state.limit} in flight did not follow the depth down from ${state.cutFrom}: not ours`
+      : `p99 ${fmt(breach.p99Us)} at ${state.limit} in flight: less depth buys too little; target cuts stop here`,
+    {
+      targetFloor: clamp(config, to),
+      floorP99Us: breach.p99Us,
+      floorP50Us: state.targetP50Us,
+      cutFrom: 0,
+      cutP99Us: 0,
+      cutP50Us: 0,
+      cutP99Limit: 0
+    }
   )
 }
 
