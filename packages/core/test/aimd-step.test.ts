@@ -252,13 +252,13 @@ const rows: ReadonlyArray<Row> = [
     limit: [14, 16]
   },
   {
-    name: "backoff: a halving that brought the p99 somewhat down (not relief) stops the cuts there",
+    name: "backoff: one halving without relief gives the depth back (noise, or a neighbour: not our queue)",
     options: { p99Target: "1 millis" },
     from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 2000, cutP50Us: 100 },
     ticks: times(5, { p99Us: 1500 }),
     phase: "settled",
-    limit: 20,
-    floor: 20
+    limit: 40,
+    floor: 40
   },
   {
     name: "backoff: a cut that has not halved the depth yet keeps cutting (verdicts over the target by little cut ×0.8)",
@@ -269,7 +269,7 @@ const rows: ReadonlyArray<Row> = [
     limit: 19
   },
   {
-    name: "backoff: a halving with the p99 no better at all gives the depth back (less depth made it worse under the neighbour)",
+    name: "backoff: the same when the p99 got worse (less depth made it worse under the neighbour)",
     options: { p99Target: "1 millis" },
     from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Limit: 40, cutP99Us: 2000, cutP50Us: 100 },
     ticks: times(5, { p99Us: 2500 }),
@@ -351,8 +351,8 @@ const rows: ReadonlyArray<Row> = [
     from: { phase: "backoff", limit: 20, backoffFrom: 40, cutFrom: 40, cutP99Us: 4000, cutP50Us: 100 },
     ticks: times(12, { p99Us: 1900 }),
     phase: "settled",
-    limit: 20,
-    floor: 20
+    limit: 40,
+    floor: 40
   },
   {
     name: "…with the median down too it is relief: the next halving without it gives the depth back to there, not to the start",
@@ -364,13 +364,23 @@ const rows: ReadonlyArray<Row> = [
     floor: 20
   },
   {
-    name: "a breach at twice the series' p99 starts a new series (the device changed since its reference)",
+    name: "a breach at twice the series' p99 takes a new reference (the device changed since the old one)",
     options: { p99Target: "1 millis" },
     from: { phase: "settled", limit: 50, learnedLimit: 50, cutFrom: 60, cutP99Us: 900, cutP50Us: 200, cutP99Limit: 60 },
     // Against the old reference (0.9 ms at 60) the halving would read "no better" and give 60 back.
     ticks: [...times(5, { p50Us: 900, p99Us: 7000 }), ...times(6, { p50Us: 300, p99Us: 1300 })],
     phase: "backoff",
     limit: [14, 16]
+  },
+  {
+    name: "…but keeps the point to return to: no ratchet down from the depth the cuts started at",
+    options: { p99Target: "1 millis" },
+    from: { phase: "settled", limit: 16, learnedLimit: 16, cutFrom: 48, cutP99Us: 900, cutP50Us: 200, cutP99Limit: 16 },
+    // 2 ms at 16 and 8 in flight alike: the halving bought nothing, so back to 48, not to 16.
+    ticks: [...times(5, { p99Us: 2000 }), ...times(6, { p99Us: 2000 })],
+    phase: "settled",
+    limit: 48,
+    floor: 48
   },
   {
     name: "a series started by a fast breach (a neighbour's onset stall) takes its reference p99 from its first verdict",

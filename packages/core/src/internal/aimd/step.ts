@@ -416,11 +416,12 @@ const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, breac
     // window's, at a neighbour's onset a stall (5–16 ms here) that decays whatever the depth: every
     // verdict after it looked like relief, and the series went on from each cut depth down to 1–3 in
     // flight. The first verdict of the series sets its p99 instead. A breach at twice the series'
-    // p99 starts a new one: the device changed (a neighbour's onset after a probe's overshoot was
-    // cut), and judged against the old reference the first halving read as "no better".
+    // p99 takes a new reference here: the device changed (a neighbour's onset after a probe's
+    // overshoot was cut), and judged against the old one the first halving read as no relief. The
+    // point to return to stays: restarted from the cut depth, the series ratcheted 48 → 16 → 4.
     ...(breach.kind !== "inflation" && (state.cutFrom === 0 || breach.p99Us > 2 * state.cutP99Us)
       ? {
-        cutFrom: state.limit,
+        cutFrom: state.cutFrom === 0 ? state.limit : state.cutFrom,
         cutP99Us: breach.kind === "fast" ? 0 : breach.p99Us,
         // The verdict's median can predate the change (its 150 ms straddle it); the last window's cannot.
         cutP50Us: breach.kind === "fast" ? 0 : Math.max(state.targetP50Us, state.last?.p50Us ?? 0),
@@ -827,36 +828,29 @@ const relieved = (config: AimdConfig, state: AimdState, p99Us: number): boolean 
   p99Us <= config.targetRelief * state.cutP99Us && state.targetP50Us <= 0.8 * state.cutP50Us
 
 /**
- * A series of target cuts that halved the depth since the last point where cutting helped (or that
- * reached `minInFlight`) and still has a p99 verdict over the target, not under `targetRelief` × that
- * point's: less depth did not buy enough latency. Judged on verdicts only, against a reference
- * verdict measured deeper than now. Two outcomes:
- * - no better at all (≥ 0.9× the reference): the latency is not ours — a neighbour or the host sets
- *   it — so go back to that point, and stop target cuts there until the target is met again (or p99
- *   and median double: our queue grew). On this VM's disk under a 128 KiB writer less depth was even
- *   worse: p99 3.6–5.0 ms at 2–4 in flight against 1.6–2.2 ms at 32 (with few reads queued,
- *   mq-deadline lets the writes through first).
- * - somewhat better: part of it is ours; hold here, with target cuts floored here. Waiting for a
- *   second halving (the previous rule) took the depth to 1–6 in flight under the writer, where the
- *   p99 was worse than at the depth the cuts started from.
+ * A series of target cuts that halved the depth since its reference verdict (or that reached
+ * `minInFlight`) and still has a p99 verdict over the target, not under `targetRelief` × the
+ * reference's with the median down too: less depth did not buy latency, so a neighbour or the host
+ * sets it, not our queue. Go back to where cutting last helped (`cutFrom`) and stop target cuts
+ * there until the target is met again (or p99 and median double: our queue grew). Judged on
+ * verdicts only. One halving is enough evidence: the previous rule waited for a second one, which
+ * under a 128 KiB writer took the depth to 1–6 in flight, where the p99 was no better or worse than
+ * at 32 (3.6–5.0 ms at 2–4 in flight against 1.6–2.2 ms at 32 on this VM's disk: with few reads
+ * queued, mq-deadline lets the writes through first), at a tenth of the throughput.
  */
 const futileCut = (config: AimdConfig, state: AimdState, breach: Breach | undefined): StepResult | undefined => {
   if (breach?.kind !== "target" || state.cutFrom === 0 || state.cutP99Us === 0) return undefined
   const atMin = state.limit <= config.minInFlight
   const refLimit = state.cutP99Limit > 0 ? state.cutP99Limit : state.cutFrom
-  if (!atMin && (state.limit * 2 > state.cutFrom || state.limit >= refLimit)) return undefined
+  if (!atMin && state.limit * 2 > refLimit) return undefined
   if (!atMin && relieved(config, state, breach.p99Us)) return undefined
-  const noBetter = atMin || breach.p99Us >= 0.9 * state.cutP99Us
-  const to = noBetter ? state.cutFrom : state.limit
   return enterSettled(
     config,
     state,
-    to,
-    noBetter
-      ? `p99 ${fmt(breach.p99Us)} at ${state.limit} in flight did not follow the depth down from ${state.cutFrom}: not ours`
-      : `p99 ${fmt(breach.p99Us)} at ${state.limit} in flight: less depth buys too little; target cuts stop here`,
+    state.cutFrom,
+    `p99 ${fmt(breach.p99Us)} at ${state.limit} in flight did not follow the depth down from ${refLimit}: not ours`,
     {
-      targetFloor: clamp(config, to),
+      targetFloor: state.cutFrom,
       floorP99Us: breach.p99Us,
       floorP50Us: state.targetP50Us,
       cutFrom: 0,
