@@ -9,6 +9,8 @@
  *            `--limits` adds peers that offer 256 with the ring's limit fixed (AIMD's path, no controller).
  *   noisy  — a background fio writer (O_DIRECT random writes) runs from 2.5 s to 5 s; AIMD with a
  *            p99 target vs every fixed depth, foreground p99 with the neighbour on and over the run.
+ *            `--limits L` / `--pinned L` add "L" (ring limit L, app offers 256) and "P" (AIMD pinned
+ *            at L) peers here too.
  *   phase  — one engine: sequential 128 KiB for 3 s, then random 4 KiB; AIMD re-converges.
  * `--log` appends one JSON line per measured run (pool the rounds of several short runs).
  * Latency is the device latency the native engine measures (SQE prepared → completion), the same
@@ -20,6 +22,7 @@ import * as path from "node:path"
 import * as os from "node:os"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Fiber from "effect/Fiber"
 import * as HashMap from "effect/HashMap"
@@ -60,6 +63,15 @@ const LIMITS = (arg("limits") ?? "").split(",").filter((x) => x !== "").map(Numb
  * but cannot move the limit, so against `--limits L` it shows what the controller itself costs.
  */
 const PINNED = (arg("pinned") ?? "").split(",").filter((x) => x !== "").map(Number)
+/**
+ * Noisy scenario: `--detached L` peers ("D24": ring limit L as "L", plus the controller pinned at L on
+ * a synthetic sampler that never touches the engine). `--pinned-ticks 10,30` runs each pinned peer at
+ * each of these ticks (ms).
+ */
+const DETACHED = (arg("detached") ?? "").split(",").filter((x) => x !== "").map(Number)
+/** Noisy scenario: `--empty L` peers ("E24": ring limit L, plus an empty Effect fiber on a 10 ms schedule). */
+const EMPTY = (arg("empty") ?? "").split(",").filter((x) => x !== "").map(Number)
+const PINNED_TICKS = (arg("pinned-ticks") ?? "").split(",").filter((x) => x !== "").map(Number)
 /** Extra knee peers: AIMD with another median-inflation factor (`tuning.inflation`), same run. */
 const INFLATIONS = (arg("inflations") ?? "").split(",").filter((x) => x !== "").map(Number)
 /** The noisy neighbour's block size and queue depth (fio, O_DIRECT random writes). */
@@ -244,6 +256,13 @@ interface RunSpec {
   readonly seconds: number
   readonly mode: Mode
   readonly aimd?: Aimd.Options
+  /**
+   * With a numeric depth and a limit: also run the controller (pinned at the limit) on a synthetic
+   * sampler that never touches the engine, to tell the fiber's own cost from its engine calls.
+   */
+  readonly detached?: boolean
+  /** With a numeric depth and a limit: only an empty Effect fiber on `Schedule.spaced(10 ms)`. */
+  readonly emptyFiber?: boolean
   /** Called at these times (s) into the run. */
   readonly events?: ReadonlyArray<readonly [number, (load: Load) => void | Promise<void>]>
 }
@@ -254,6 +273,25 @@ const runOnce = async (file: string, spec: RunSpec) => {
   const concurrency = spec.depth === "aimd" ? 256 : spec.depth
   engine.setLimit(0, spec.limit ?? 0)
   let fiber: Fiber.RuntimeFiber<never, never> | undefined
+  if (spec.emptyFiber === true) {
+    fiber = Effect.runFork(Effect.repeat(Effect.void, Schedule.spaced("10 millis")).pipe(Effect.andThen(Effect.never)))
+  }
+  if (spec.detached === true) {
+    const bounds = LATENCY_BUCKET_BOUNDS_US as ReadonlyArray<number>
+    const latency = new Float64Array(bounds.length)
+    const fake: Aimd.Sampler = {
+      ringCount: 1,
+      bucketBoundsUs: bounds,
+      sample: () =>
+        Effect.sync(() => {
+          latency.fill(0)
+          latency[100] = 300
+          return { completions: 300, inFlight: spec.limit ?? 0, queued: 200, limit: spec.limit ?? 0, latency }
+        }),
+      setLimit: () => Effect.void
+    }
+    fiber = Effect.runFork(Effect.scoped(Effect.andThen(Aimd.run(fake, spec.aimd), Effect.never)))
+  }
   if (spec.depth === "aimd") {
     const sampler = Aimd.nativeSampler(engine)
     const t0 = performance.now()
@@ -536,19 +574,34 @@ const noisy = async (file: string, dir: string) => {
   const target = NB_TARGET_MS !== undefined ? Number(NB_TARGET_MS) * 1000 : (await calibrate(file, dir)).targetUs
   const TARGET_MS = (target / 1000).toFixed(2)
   if (NB_TARGET_MS !== undefined) console.log(`  target ${ms(target)} (--nb-target, no calibration)`)
-  const spec = (depth: number | "aimd"): RunSpec => {
+  // Keys: a fixed depth ("32"), AIMD ("aimd"), `--limits L` ("L24": the app offers 256 and the
+  // ring's limit is L, AIMD's path without the controller) and `--pinned L` ("P24": AIMD pinned at
+  // L, with the target): against each other they show what the limit path and the controller's
+  // fiber cost at one depth with the writer on.
+  const spec = (key: string): RunSpec => {
     let kill: (() => void) | undefined
+    const [pinnedKey, tickKey] = key.split("t")
+    const pinned = key.startsWith("P") ? Number(pinnedKey!.slice(1)) : undefined
+    const detached = key.startsWith("D") ? Number(key.slice(1)) : undefined
     return {
-      depth,
+      depth: key === "aimd" || pinned !== undefined ? "aimd" : /^[LDE]/.test(key) ? 256 : Number(key),
+      ...(/^[LDE]/.test(key) ? { limit: Number(key.slice(1)) } : {}),
+      ...(key.startsWith("E") ? { emptyFiber: true } : {}),
+      ...(detached !== undefined ? { detached: true } : {}),
       seconds: NB_RUN,
       mode: "rand4k",
-      aimd: { p99Target: `${target} micros` },
+      aimd: {
+        p99Target: `${target} micros`,
+        ...(pinned !== undefined ? { minInFlight: pinned, maxInFlight: pinned } : {}),
+        ...(detached !== undefined ? { minInFlight: detached, maxInFlight: detached } : {}),
+        ...(tickKey !== undefined ? { tick: `${Number(tickKey)} millis` } : {})
+      },
       events: [[NB_ON, () => void (kill = neighbour(dir, NB_OFF - NB_ON + 1))], [NB_OFF, () => kill?.()]]
     }
   }
   type NoisyRun = { during: ReturnType<typeof summarize>; all: ReturnType<typeof summarize>; rec: Recording }
-  const keys: Array<number | "aimd"> = [...DEPTHS, "aimd"]
-  const runs = new Map<string, Array<NoisyRun>>(keys.map((d) => [String(d), []]))
+  const keys: Array<string> = [...DEPTHS.map(String), ...LIMITS.map((l) => `L${l}`), ...DETACHED.map((l) => `D${l}`), ...EMPTY.map((l) => `E${l}`), ...PINNED.flatMap((l) => PINNED_TICKS.length > 0 ? PINNED_TICKS.map((t) => `P${l}t${t}`) : [`P${l}`]), "aimd"]
+  const runs = new Map<string, Array<NoisyRun>>(keys.map((d) => [d, []]))
   for (let round = 0; round < ROUNDS; round++) {
     const order = keys.map((_, i) => keys[(i + round) % keys.length]!)
     for (const d of order) {
@@ -573,16 +626,16 @@ const noisy = async (file: string, dir: string) => {
     allP99: m(key, (r) => r.all.p99Us),
     allIops: m(key, (r) => r.all.iops)
   })
-  const rows = keys.map((d) => row(String(d)))
+  const rows = keys.map((d) => row(d))
   const aimd = row("aimd")
-  const fixed128 = row("128")
+  const fixed128 = row(runs.has("128") ? "128" : keys[0]!)
   console.log(
     `\nnoisy neighbour (${NB_DESC}, ${NB_ON}–${NB_OFF} s; AIMD p99 target ${TARGET_MS} ms): ` +
       `medians of ${ROUNDS} rounds`
   )
   console.log(`  ${"".padEnd(6)} ${"neighbour on".padStart(24)} ${`1.5–${NB_RUN} s`.padStart(24)}`)
   for (const r of rows) {
-    const name = r.key === "aimd" ? "AIMD" : `qd${r.key}`
+    const name = r.key === "aimd" ? "AIMD" : /^[LPDE]/.test(r.key) ? r.key : `qd${r.key}`
     const mark = (us: number) => (us <= target ? " " : "*")
     console.log(
       `  ${name.padEnd(6)} ${k(r.duringIops).padStart(8)} IOPS p99 ${ms(r.duringP99).padStart(9)}${mark(r.duringP99)} ` +
@@ -592,7 +645,7 @@ const noisy = async (file: string, dir: string) => {
   console.log(`  (* = over the ${TARGET_MS} ms target)`)
   // The hand-tuned alternative: the fixed depth with the most IOPS whose p99 meets the target
   // with the neighbour on. It pays for that all the time, not only while the neighbour runs.
-  const safe = rows.filter((r) => r.key !== "aimd" && r.duringP99 <= target && r.allP99 <= target)
+  const safe = rows.filter((r) => /^\d/.test(r.key) && r.duringP99 <= target && r.allP99 <= target)
   const bestSafe = safe.reduce<(typeof rows)[number] | undefined>((a, b) => (a === undefined || b.allIops > a.allIops ? b : a), undefined)
   if (bestSafe) {
     console.log(
@@ -609,7 +662,7 @@ const noisy = async (file: string, dir: string) => {
     return sorted[Math.floor((sorted.length - 1) / 2)]!.rec
   }
   const a = pick("aimd")
-  const f = pick("128")
+  const f = pick(fixed128.key)
   const s = bestSafe ? pick(bestSafe.key) : undefined
   const extra = (f: (p: Point) => number) =>
     s && bestSafe ? [{ name: `fixed qd${bestSafe.key}`, color: COLORS[2]!, points: chartPoints(s, f), dashed: true }] : []
