@@ -257,6 +257,7 @@ void Engine::emit(uint32_t s, int64_t res) {
   const Slot& sl = slots_.at(s);
   if (sl.job != nullptr && !sl.jobHead) return readManyMemberDone(s, res);
   if (collecting_ && outCount_ < kDeliverCapacity) {
+    if (sl.jobHead) ++jobHeadsOut_;
     out_[2 * outCount_] = s;
     out_[2 * outCount_ + 1] = static_cast<double>(res);
     ++outCount_;
@@ -272,6 +273,7 @@ uint32_t Engine::collect() {
   if (!ready_.empty()) {
     size_t i = 0;
     for (; i < ready_.size() && outCount_ < kDeliverCapacity; ++i) {
+      if (slots_.at(ready_[i].first).jobHead) ++jobHeadsOut_;
       out_[2 * outCount_] = ready_[i].first;
       out_[2 * outCount_ + 1] = static_cast<double>(ready_[i].second);
       ++outCount_;
@@ -414,10 +416,7 @@ void Engine::pump() {
     // round instead of one native->JS entry).
     host_->deliver(n);
     if (roundOpen_) closeRound();
-    if (jobHeadOut_) {
-      jobHeadOut_ = false;
-      break;
-    }
+    if (jobContinuationsPending()) break;
   }
   if (!closed_) flushAll();
   pumping_ = false;
@@ -457,6 +456,8 @@ void Engine::pump() {
 
 uint32_t Engine::openRound() {
   ++rounds_;
+  jobHeadsOut_ = 0;
+  jobsStarted_ = 0;
   for (auto& r : rings_)
     if (!r->fifo.empty()) promote(*r);
   flushAll();
@@ -483,7 +484,7 @@ void Engine::closeRound() {
 uint32_t Engine::nextRound() {
   if (!pumping_) return 0;
   if (roundOpen_) closeRound();
-  if (closed_ || rounds_ >= kMaxRounds || turnOver() || jobHeadOut_) return 0;
+  if (closed_ || rounds_ >= kMaxRounds || turnOver() || jobContinuationsPending()) return 0;
   return openRound();
 }
 

@@ -189,9 +189,15 @@ class Engine {
   std::vector<ReadManyJob*> freeJobs_;
   std::vector<ReadManyJob*> refillQueue_;  // jobs that lost members during the current reap
   uint32_t jobReaped_ = 0;
-  // A job's head went out to JS: end the pump after that delivery, so that the microtasks it queued
-  // (the caller's fiber, typically submitting its next job) run while the other jobs are still going.
-  bool jobHeadOut_ = false;
+  // Job heads handed to JS in the current round, and jobs started since it opened. A caller whose
+  // continuation runs in a microtask (a fiber resumed through its scheduler, a promise) starts its next
+  // job only after the pump returns: while heads outnumber new jobs the pump ends after the delivery,
+  // so those microtasks run while the other jobs are still going. A caller that starts its next job
+  // from the callback itself (a fiber resumed on the spot) keeps the pump going: ending it would cost
+  // a pass through the event loop's callback scope and an enter with a partial batch per call.
+  uint32_t jobHeadsOut_ = 0;
+  uint32_t jobsStarted_ = 0;
+  bool jobContinuationsPending() const { return jobHeadsOut_ > jobsStarted_; }
 };
 
 uint64_t nowNs();

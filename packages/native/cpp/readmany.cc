@@ -31,6 +31,7 @@ double Engine::startReadMany(ReadManyJob* j) {
   hs.job = j;
   hs.jobHead = true;
   j->head = static_cast<uint32_t>(h);
+  ++jobsStarted_;
   j->next = 0;
   j->inflight = 0;
   j->stopping = false;
@@ -153,7 +154,6 @@ void Engine::readManyFinish(ReadManyJob& j) {
   // A huge job's request->slot map is not kept for the next one (64 Ki requests: 256 KiB).
   if (j.slotOf.capacity() > (1u << 16)) std::vector<int32_t>().swap(j.slotOf);
   freeJobs_.push_back(&j);
-  jobHeadOut_ = true;
   finish(h, static_cast<int64_t>(j.code), true);
 }
 
