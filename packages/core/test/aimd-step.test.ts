@@ -383,6 +383,20 @@ const rows: ReadonlyArray<Row> = [
     floor: 48
   },
   {
+    name: "settled and meeting the target at its last verdict: a breach starts a new series from the depth held",
+    options: { p99Target: "2 millis" },
+    // A series left from a probe's overshoot in the quiet part of the run would return to 105.
+    from: { phase: "settled", limit: 78, learnedLimit: 78, cutFrom: 105, cutP99Us: 2550, cutP50Us: 300, cutP99Limit: 105 },
+    ticks: [
+      ...times(5, { p99Us: 1500 }),
+      ...times(2, { p50Us: 2500, p99Us: 8000 }),
+      ...times(14, { p99Us: 7000 })
+    ],
+    phase: "settled",
+    limit: 78,
+    floor: 78
+  },
+  {
     name: "a series started by a fast breach (a neighbour's onset stall) takes its reference p99 from its first verdict",
     options: { p99Target: "1 millis" },
     from: { phase: "settled", limit: 40, learnedLimit: 40 },

@@ -408,20 +408,26 @@ const enterProbe = (
   })
 }
 
-const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, breach: Breach) =>
-  goto(config, state, "backoff", limit, breach.reason, {
+const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, breach: Breach) => {
+  const target = breach.kind !== "inflation"
+  // Settled and meeting the target at the last verdict: whatever breaches now is new, and the depth
+  // held is where a futile series returns to (a series kept from a probe's overshoot in the quiet
+  // part of the run returned to its 105 in flight when the writer started, and held it there).
+  const fresh = state.cutFrom === 0 ||
+    (state.phase === "settled" && state.targetP99Us > 0 && state.targetP99Us <= config.p99TargetUs)
+  return goto(config, state, "backoff", limit, breach.reason, {
     skip: 1,
     backoffFrom: state.limit,
     // The first target cut of a series remembers where it started. A fast breach's p99 is one
     // window's, at a neighbour's onset a stall (5–16 ms here) that decays whatever the depth: every
     // verdict after it looked like relief, and the series went on from each cut depth down to 1–3 in
-    // flight. The first verdict of the series sets its p99 instead. A breach at twice the series'
-    // p99 takes a new reference here: the device changed (a neighbour's onset after a probe's
-    // overshoot was cut), and judged against the old one the first halving read as no relief. The
-    // point to return to stays: restarted from the cut depth, the series ratcheted 48 → 16 → 4.
-    ...(breach.kind !== "inflation" && (state.cutFrom === 0 || breach.p99Us > 2 * state.cutP99Us)
+    // flight. The first verdict after it sets the series' p99 instead. A fast breach or one at twice
+    // the series' p99 takes a new reference: the device changed, and judged against the old one the
+    // first halving read as no relief. The point to return to stays: restarted from the cut depth,
+    // the series ratcheted 48 → 16 → 4.
+    ...(target && (fresh || breach.kind === "fast" || breach.p99Us > 2 * state.cutP99Us)
       ? {
-        cutFrom: state.cutFrom === 0 ? state.limit : state.cutFrom,
+        cutFrom: fresh ? state.limit : state.cutFrom,
         cutP99Us: breach.kind === "fast" ? 0 : breach.p99Us,
         // The verdict's median can predate the change (its 150 ms straddle it); the last window's cannot.
         cutP50Us: breach.kind === "fast" ? 0 : Math.max(state.targetP50Us, state.last?.p50Us ?? 0),
@@ -429,11 +435,12 @@ const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, breac
       }
       : {}),
     // Only a depth that was held, not one a probe was trying: the device changed under it.
-    ...(breach.kind !== "inflation" && state.phase === "settled" ? { regrowTo: Math.max(state.regrowTo, state.limit) } : {}),
+    ...(target && state.phase === "settled" ? { regrowTo: Math.max(state.regrowTo, state.limit) } : {}),
     reprobeFrom: 0,
     reprobeFloor: 0,
     target: emptyTarget(bucketCount(config))
   })
+}
 
 const enterSettled = (
   config: AimdConfig,
