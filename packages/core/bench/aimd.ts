@@ -9,6 +9,12 @@
  *            `--limits` adds peers that offer 256 with the ring's limit fixed (AIMD's path, no controller).
  *   noisy  — a background fio writer (O_DIRECT random writes) runs from 2.5 s to 5 s; AIMD with a
  *            p99 target vs every fixed depth, foreground p99 with the neighbour on and over the run.
+ *            The target is an input chosen per run, as a user of this device would: a calibration
+ *            pass first (fixed qd32 and qd128, quiet then with the writer on, 3 interleaved runs
+ *            each) puts it between what qd32 and qd128 give beside the writer, above the quiet p99
+ *            of the high-IOPS depth (see `calibrate`). How much the writer hurts depends on the
+ *            host's state (qd128 at 1.9–4.3 ms calm, 15–26 ms in a storm), so a fixed target only
+ *            discriminated in storms. `--nb-target MS` fixes it by hand.
  *            `--limits L` / `--pinned L` add "L" (ring limit L, app offers 256) and "P" (AIMD pinned
  *            at L) peers here too.
  *   phase  — one engine: sequential 128 KiB for 3 s, then random 4 KiB; AIMD re-converges.
