@@ -148,6 +148,8 @@ export interface AimdState {
   readonly targetP99Us: number
   /** p50 of the same verdict's latencies. */
   readonly targetP50Us: number
+  /** p99 of the verdict before the last one in this phase (0 = none). */
+  readonly previousP99Us: number
   /**
    * A series of target cuts: the limit before its first cut and the p99 that started it (0 = none;
    * a p99 of 0 with a limit: started by a fast breach, and the first verdict sets it),
@@ -239,6 +241,7 @@ export const initial = (config: AimdConfig): AimdState => ({
   target: emptyTarget(bucketCount(config)),
   targetP99Us: 0,
   targetP50Us: 0,
+  previousP99Us: 0,
   cutFrom: 0,
   cutP99Us: 0,
   cutP50Us: 0,
@@ -379,6 +382,7 @@ const goto = (
     target: emptyTarget(bucketCount(config)),
     targetP99Us: 0,
     targetP50Us: 0,
+    previousP99Us: 0,
     // Nor does the throughput of another depth: a deliberate cut is not a stall.
     recentThroughput: 0,
     ...extra
@@ -413,8 +417,10 @@ const enterBackoff = (config: AimdConfig, state: AimdState, limit: number, breac
   // Settled and meeting the target at the last verdict: whatever breaches now is new, and the depth
   // held is where a futile series returns to (a series kept from a probe's overshoot in the quiet
   // part of the run returned to its 105 in flight when the writer started, and held it there).
+  // (A verdict breach is itself the last verdict: the one before it says how the depth did.)
+  const lastP99Us = breach.kind === "target" ? state.previousP99Us : state.targetP99Us
   const fresh = state.cutFrom === 0 ||
-    (state.phase === "settled" && state.targetP99Us > 0 && state.targetP99Us <= config.p99TargetUs)
+    (state.phase === "settled" && lastP99Us > 0 && lastP99Us <= config.p99TargetUs)
   return goto(config, state, "backoff", limit, breach.reason, {
     skip: 1,
     backoffFrom: state.limit,
@@ -567,7 +573,10 @@ const judgeTarget = (
   if (!ready) return { state: { ...state, target }, verdict: undefined }
   const verdict = percentile(config.bucketBoundsUs, acc, 0.99)
   const targetP50Us = percentile(config.bucketBoundsUs, acc, 0.5)
-  return { state: { ...state, target: emptyTarget(acc.length), targetP99Us: verdict, targetP50Us }, verdict }
+  return {
+    state: { ...state, target: emptyTarget(acc.length), targetP99Us: verdict, targetP50Us, previousP99Us: state.targetP99Us },
+    verdict
+  }
 }
 
 const decide = (
