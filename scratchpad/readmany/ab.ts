@@ -9,7 +9,8 @@
  *     --variants 'a=;b=entries:64' --peers fio,a,b
  *
  * A variant is `name=key:value,key:value` (openEngine options; `env.NAME:value` sets process.env.NAME
- * while that engine opens, for experiments that read the environment at setup).
+ * while that engine opens, for experiments that read the environment at setup; `batch`, `distinct` and
+ * `pipeline` override the shape for that variant).
  */
 import { execFileSync } from "node:child_process"
 import { parseArgs } from "node:util"
@@ -54,7 +55,7 @@ const sum = (e: Engine, c: number) => {
   return s
 }
 
-const jobs = (e: Engine, fd: number): Promise<R> =>
+const jobs = (e: Engine, fd: number, BATCH: number, DISTINCT: number, PIPELINE: number): Promise<R> =>
   new Promise((resolve) => {
     let count = 0
     let stop = false
@@ -119,20 +120,24 @@ const main = async () => {
   prepare(FILE)
   const fd = openSync(FILE, "r")
   const engines: Record<string, Engine> = {}
+  const shapes: Record<string, [number, number, number]> = {}
   for (const spec of args.variants!.split(";")) {
     const [name, opts, env] = parseVariant(spec)
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
     Object.assign(process.env, env)
-    engines[name] = openEngine({ rings: 1, ...opts } as never)
+    const { batch, distinct, pipeline, ...engineOpts } = opts as Record<string, number>
+    shapes[name] = [batch ?? BATCH, distinct ?? (batch ?? DISTINCT), pipeline ?? PIPELINE]
+    engines[name] = openEngine({ rings: 1, ...engineOpts } as never)
     for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v)
   }
   const peers = args.peers!.split(",")
+  if (new Set(peers).size !== peers.length) throw new Error("--peers: each name once (ratios pair rounds by name)")
   const res: Record<string, Array<R>> = Object.fromEntries(peers.map((p) => [p, []]))
   for (let round = 1; round <= Number(args.rounds); round++) {
     warm(FILE)
     const line: Array<string> = []
     for (const p of peers) {
-      const r = p === "fio" ? fio() : await jobs(engines[p]!, fd)
+      const r = p === "fio" ? fio() : await jobs(engines[p]!, fd, ...shapes[p]!)
       res[p]!.push(r)
       line.push(`${p} ${(r.iops / 1000).toFixed(0)}k ${r.cpu.toFixed(0)}ns (u${r.user.toFixed(0)} s${r.sys.toFixed(0)})`)
     }
