@@ -546,8 +546,9 @@ export const makeReadMany = (raw: Raw, pool: BufferPool, defaultWindow: () => nu
    * fiber stays suspended until the job's callback, i.e. until every member read has its CQE, so no
    * buffer (and no pool buffer's hold) is given back while the kernel may still write into it. On the
    * direct path the completion resumes the fiber on the spot (no scheduler hop): its next call is
-   * submitted inside the same native dispatch. (`Effect.async` with a canceller cost ~1 us more a
-   * call, measured.)
+   * submitted inside the same native dispatch. (`Effect.async` with a canceller wraps `onExit` and
+   * resumes through the scheduler: part of the ~7 us a call that docs/design/read-many.md's second pass
+   * removed.)
    */
   const runJob = (p: Prepared, window: number, collect: boolean): Effect.Effect<Array<any>, PlatformError> => {
     const { a, n } = p
