@@ -62,35 +62,25 @@ if (!hasLiburing()) {
   if (!hasLiburing()) fail("liburing-dev was installed but liburing.h is still missing")
 }
 
-// 2b. [auraio check tests] Debian's chromium, for the test that opens the `--html` report in a real
-//     headless browser. Only for `npm test` (npm sets npm_lifecycle_event), only as root with apt-get;
-//     otherwise that test fails and prints the command to run.
-if (process.env.npm_lifecycle_event === "test" && !existsSync("/usr/bin/chromium")) {
+// 2b. Debian packages that only one task needs, installed for that task (npm sets npm_lifecycle_event)
+//     and only as root with apt-get; otherwise the command to run is printed and that task says what
+//     is missing when it gets there.
+const aptFor = (task, pkg, binary, why) => {
+  if (process.env.npm_lifecycle_event !== task || existsSync(binary)) return
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0
   if (isRoot && existsSync("/usr/bin/apt-get")) {
-    log("installing chromium with apt-get (for the HTML report test)")
+    log(`installing ${pkg} with apt-get (${why})`)
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
     run("apt-get", ["update", "-qq"], { env })
-    run("apt-get", ["install", "-y", "-qq", "chromium"], { env })
+    run("apt-get", ["install", "-y", "-qq", pkg], { env })
   } else {
-    log("chromium is missing; the HTML report test will fail. Install it with: sudo apt-get install -y chromium")
+    log(`${pkg} is missing (${why}). Install it with: sudo apt-get install -y ${pkg}`)
   }
 }
-
-// 2c. [benchmarks] fio, the hand-tuned peer every read benchmark compares against. Only for
-//     `npm run bench` / `pnpm bench`, only as root with apt-get; otherwise the suite stops and prints
-//     the command to run.
-if (process.env.npm_lifecycle_event === "bench" && !existsSync("/usr/bin/fio")) {
-  const isRoot = typeof process.getuid === "function" && process.getuid() === 0
-  if (isRoot && existsSync("/usr/bin/apt-get")) {
-    log("installing fio with apt-get (the benchmarks' reference peer)")
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
-    run("apt-get", ["update", "-qq"], { env })
-    run("apt-get", ["install", "-y", "-qq", "fio"], { env })
-  } else {
-    log("fio is missing; the benchmarks need it. Install it with: sudo apt-get install -y fio")
-  }
-}
+// chromium: the test that opens the storage check's `--html` report in a real headless browser.
+aptFor("test", "chromium", "/usr/bin/chromium", "for the HTML report test")
+// fio: the hand-tuned peer every read benchmark compares against (`npm run bench` / `pnpm bench`).
+aptFor("bench", "fio", "/usr/bin/fio", "the benchmarks' reference peer")
 
 // 3. pnpm, without corepack (its signature check fails against some registries)
 const which = (cmd) => {

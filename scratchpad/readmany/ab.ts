@@ -12,11 +12,10 @@
  * while that engine opens, for experiments that read the environment at setup; `batch`, `distinct` and
  * `pipeline` override the shape for that variant).
  */
-import { execFileSync } from "node:child_process"
 import { parseArgs } from "node:util"
 import { COUNTER_STRIDE, Counter, type Engine, openEngine } from "@auraio/native"
 import { openSync } from "node:fs"
-import { BS, DEFAULT_FILE as FILE, nextOffset, prepare, warm } from "../../packages/core/bench/support/randomFile.js"
+import { BS, DEFAULT_FILE as FILE, fio as fioRun, nextOffset, prepare, warm } from "../../packages/core/bench/support/randomFile.js"
 
 const { values: args } = parseArgs({
   options: {
@@ -39,14 +38,8 @@ const DISTINCT = Number(args.distinct) || BATCH
 type R = { iops: number; cpu: number; user: number; sys: number; perEnter: number }
 
 const fio = (): R => {
-  const out = execFileSync("fio", [
-    "--name=randread", `--filename=${FILE}`, "--rw=randread", "--bs=4k", "--ioengine=io_uring", "--iodepth=32",
-    "--iodepth_batch_submit=32", "--iodepth_batch_complete_max=32", "--invalidate=0", `--runtime=${SECONDS}`,
-    "--time_based", "--norandommap", "--randrepeat=0", "--output-format=json"
-  ], { encoding: "utf8" })
-  const job = JSON.parse(out).jobs[0]
-  const perRead = (pct: number) => ((pct / 100) * job.read.runtime * 1e6) / job.read.total_ios
-  return { iops: job.read.iops, user: perRead(job.usr_cpu), sys: perRead(job.sys_cpu), cpu: perRead(job.usr_cpu + job.sys_cpu), perEnter: 32 }
+  const run = fioRun(FILE, SECONDS)
+  return { iops: run.iops, user: run.userNs, sys: run.sysNs, cpu: run.userNs + run.sysNs, perEnter: 32 }
 }
 
 const sum = (e: Engine, c: number) => {

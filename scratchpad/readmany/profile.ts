@@ -12,10 +12,9 @@
  * sampling heap profiles (every allocation, incl. those a scavenge collects) to /tmp/rmprof/.
  */
 import * as Effect from "effect/Effect"
-import { execFileSync } from "node:child_process"
 import { parseArgs } from "node:util"
 import { AuraEngine } from "@auraio/core"
-import { BS, DEFAULT_FILE as FILE, nextOffset, warm } from "../../packages/core/bench/support/randomFile.js"
+import { BS, DEFAULT_FILE as FILE, fio as fioRun, nextOffset, warm } from "../../packages/core/bench/support/randomFile.js"
 import { getHeapSpaceStatistics } from "node:v8"
 if (process.env.HEAPMON) setInterval(() => {
   const sp = getHeapSpaceStatistics().map((x) => `${x.space_name.replace("_space","")}:${(x.space_used_size/1e6).toFixed(1)}`).join(" ")
@@ -188,14 +187,8 @@ const readMany = (window: number | undefined, distinct = RMB, batch = RMB) =>
 
 // fio's own split of the same workload (usr/sys from its report), to compare against in one run.
 const fio = Effect.sync((): R => {
-  const out = execFileSync("fio", [
-    "--name=randread", `--filename=${FILE}`, "--rw=randread", "--bs=4k", "--ioengine=io_uring", "--iodepth=32",
-    "--iodepth_batch_submit=32", "--iodepth_batch_complete_max=32", "--invalidate=0", `--runtime=${SECONDS}`,
-    "--time_based", "--norandommap", "--randrepeat=0", "--output-format=json"
-  ], { encoding: "utf8" })
-  const job = JSON.parse(out).jobs[0]
-  const perRead = (pct: number) => ((pct / 100) * job.read.runtime * 1e6) / job.read.total_ios
-  return { iops: job.read.iops, user: perRead(job.usr_cpu), sys: perRead(job.sys_cpu), faults: (job.minf * 1000) / job.read.total_ios }
+  const run = fioRun(FILE, SECONDS)
+  return { iops: run.iops, user: run.userNs, sys: run.sysNs, faults: run.minorFaultsPerKiloRead }
 })
 
 // The native job with no Effect and no validation (as scratchpad/readmany/ab.ts drives it), on the

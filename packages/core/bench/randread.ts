@@ -17,12 +17,11 @@ import { NodeFileSystem } from "@effect/platform-node"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { execFileSync } from "node:child_process"
 import { parseArgs } from "node:util"
 // The built package (tsc output), as an app would load it: run `tsc -b packages/core` first. (Loading
 // src through tsx would add esbuild's keepNames `__name` call to every closure on the hot path.)
 import { AuraEngine } from "@auraio/core"
-import { BS, DEFAULT_FILE, nextOffset, prepare, warm } from "./support/randomFile.js"
+import { BS, DEFAULT_FILE, fio as fioRun, nextOffset, prepare, warm } from "./support/randomFile.js"
 // Benchmark-only switch (same module instance as the package's): `aura32sched` resumes fibers through
 // Effect's scheduler, as the per-op path did before completions resumed them on the spot.
 import { resumingOnSpot, setResumeOnSpot } from "../dist/internal/op.js"
@@ -59,25 +58,9 @@ const cpuNsSince = (start: NodeJS.CpuUsage) => {
 }
 
 const fio = (): number => {
-  const out = execFileSync("fio", [
-    "--name=randread",
-    `--filename=${FILE}`,
-    "--rw=randread",
-    "--bs=4k",
-    "--ioengine=io_uring",
-    "--iodepth=32",
-    "--iodepth_batch_submit=32",
-    "--iodepth_batch_complete_max=32",
-    "--invalidate=0",
-    `--runtime=${SECONDS}`,
-    "--time_based",
-    "--norandommap",
-    "--randrepeat=0",
-    "--output-format=json"
-  ], { encoding: "utf8" })
-  const job = JSON.parse(out).jobs[0]
-  lastCpuNs = ((job.usr_cpu + job.sys_cpu) / 100) * job.read.runtime * 1e6 / job.read.total_ios
-  return job.read.iops as number
+  const run = fioRun(FILE, SECONDS)
+  lastCpuNs = run.userNs + run.sysNs
+  return run.iops
 }
 
 /** Run `fibers` loops of `op` for SECONDS; IOPS. */

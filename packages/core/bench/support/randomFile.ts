@@ -3,6 +3,7 @@
  * `scratchpad/`: a 1 GiB file of non-zero data, warmed before each case, and one fixed
  * pseudo-random block sequence (no RNG in a measured loop, the same blocks for every peer).
  */
+import { execFileSync } from "node:child_process"
 import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -45,3 +46,42 @@ let cursor = 0
 
 /** The next block-aligned offset of the shared sequence. */
 export const nextOffset = (): number => OFFSETS[(cursor = (cursor + 1) & (OFFSETS.length - 1))]!
+
+/** What fio reports for one run of the hand-tuned peer; CPU figures are ns per read. */
+export interface FioRun {
+  readonly iops: number
+  readonly userNs: number
+  readonly sysNs: number
+  readonly minorFaultsPerKiloRead: number
+}
+
+/**
+ * The hand-tuned peer every page-cache read benchmark measures against: fio io_uring, qd32, batch
+ * submit/complete 32, on the same file and for the same time. `--invalidate=0` keeps the warm pages.
+ */
+export const fio = (file: string, seconds: number): FioRun => {
+  const out = execFileSync("fio", [
+    "--name=randread",
+    `--filename=${file}`,
+    "--rw=randread",
+    "--bs=4k",
+    "--ioengine=io_uring",
+    "--iodepth=32",
+    "--iodepth_batch_submit=32",
+    "--iodepth_batch_complete_max=32",
+    "--invalidate=0",
+    `--runtime=${seconds}`,
+    "--time_based",
+    "--norandommap",
+    "--randrepeat=0",
+    "--output-format=json"
+  ], { encoding: "utf8" })
+  const job = JSON.parse(out).jobs[0]
+  const perRead = (pct: number) => ((pct / 100) * job.read.runtime * 1e6) / job.read.total_ios
+  return {
+    iops: job.read.iops as number,
+    userNs: perRead(job.usr_cpu),
+    sysNs: perRead(job.sys_cpu),
+    minorFaultsPerKiloRead: (job.minf * 1000) / job.read.total_ios
+  }
+}
