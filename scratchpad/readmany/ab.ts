@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util"
 import { COUNTER_STRIDE, Counter, type Engine, openEngine } from "@auraio/native"
 import { openSync } from "node:fs"
+import { closedLoops, jobColumns } from "../../packages/core/bench/support/loops.js"
 import { BS, DEFAULT_FILE as FILE, fio as fioRun, nextOffset, prepare, warm } from "../../packages/core/bench/support/randomFile.js"
 
 const { values: args } = parseArgs({
@@ -48,48 +49,31 @@ const sum = (e: Engine, c: number) => {
   return s
 }
 
-const jobs = (e: Engine, fd: number, BATCH: number, DISTINCT: number, PIPELINE: number): Promise<R> =>
-  new Promise((resolve) => {
-    let count = 0
-    let stop = false
-    let live = PIPELINE
-    const enters0 = sum(e, Counter.Enters)
-    const start = performance.now()
-    const cpu = process.cpuUsage()
-    setTimeout(() => (stop = true), SECONDS * 1000)
-    for (let f = 0; f < PIPELINE; f++) {
-      const slab = new Uint8Array(DISTINCT * BS)
-      const fds = new Int32Array(BATCH).fill(fd)
-      const pos = new Float64Array(BATCH)
-      const lens = new Int32Array(BATCH).fill(BS)
-      const bases = new Int32Array(BATCH)
-      const offs = new Float64Array(BATCH)
-      for (let i = 0; i < BATCH; i++) offs[i] = (i % DISTINCT) * BS
-      const results = new Int32Array(BATCH)
-      const buffers = [slab]
-      const per = Math.max(1, Math.floor(WINDOW / PIPELINE))
-      const go = () => {
-        for (let i = 0; i < BATCH; i++) pos[i] = nextOffset()
-        e.raw.readMany(fds, pos, lens, bases, offs, buffers, BATCH, per, true, results, done)
-      }
-      const done = (code: number) => {
+const jobs = async (e: Engine, fd: number, BATCH: number, DISTINCT: number, PIPELINE: number): Promise<R> => {
+  const per = Math.max(1, Math.floor(WINDOW / PIPELINE))
+  const cols = Array.from({ length: PIPELINE }, () => jobColumns(fd, BATCH, DISTINCT, BS))
+  // A job that stops early (any code but -1) would measure something else: fail the run instead.
+  const dones: Array<(code: number) => void> = []
+  const enters0 = sum(e, Counter.Enters)
+  const run = await closedLoops(PIPELINE, SECONDS, BATCH, (f, first, done) => {
+    if (first) {
+      dones[f] = (code) => {
         if (code !== -1) throw new Error(`readMany stopped: ${code}`)
-        count += BATCH
-        if (!stop) return go()
-        if (--live === 0) {
-          const d = process.cpuUsage(cpu)
-          resolve({
-            iops: (count * 1000) / (performance.now() - start),
-            user: (d.user * 1000) / count,
-            sys: (d.system * 1000) / count,
-            cpu: ((d.user + d.system) * 1000) / count,
-            perEnter: count / (sum(e, Counter.Enters) - enters0)
-          })
-        }
+        done()
       }
-      go()
     }
+    const j = cols[f]!
+    j.refill(nextOffset)
+    e.raw.readMany(j.fds, j.pos, j.lens, j.bases, j.offs, j.buffers, BATCH, per, true, j.results, dones[f]!)
   })
+  return {
+    iops: (run.reads * 1000) / run.ms,
+    user: run.userNs / run.reads,
+    sys: run.systemNs / run.reads,
+    cpu: (run.userNs + run.systemNs) / run.reads,
+    perEnter: run.reads / (sum(e, Counter.Enters) - enters0)
+  }
+}
 
 const parseVariant = (spec: string): [string, Record<string, number | boolean>, Record<string, string>] => {
   const [name, rest = ""] = spec.split("=")

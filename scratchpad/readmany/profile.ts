@@ -14,6 +14,7 @@
 import * as Effect from "effect/Effect"
 import { parseArgs } from "node:util"
 import { AuraEngine } from "@auraio/core"
+import { closedLoops, jobColumns, type LoopRun } from "../../packages/core/bench/support/loops.js"
 import { BS, DEFAULT_FILE as FILE, fio as fioRun, nextOffset, warm } from "../../packages/core/bench/support/randomFile.js"
 import { getHeapSpaceStatistics } from "node:v8"
 if (process.env.HEAPMON) setInterval(() => {
@@ -35,10 +36,13 @@ const RMB = Number(process.env.RMB ?? 256)
 type R = { iops: number; user: number; sys: number; faults?: number }
 // Minor page faults per 1000 reads (the kernel zeroing pages a growing heap touches is system time).
 let faultsAt = 0
-const measure = (count: number, start: number, cpu: NodeJS.CpuUsage): R => {
+const measure = (run: LoopRun): R => {
+  const faults = ((process.resourceUsage().minorPageFault - faultsAt) * 1000) / run.reads
+  return { iops: (run.reads * 1000) / run.ms, user: run.userNs / run.reads, sys: run.systemNs / run.reads, faults }
+}
+const measureSince = (reads: number, start: number, cpu: NodeJS.CpuUsage): R => {
   const d = process.cpuUsage(cpu)
-  const faults = ((process.resourceUsage().minorPageFault - faultsAt) * 1000) / count
-  return { iops: (count * 1000) / (performance.now() - start), user: (d.user * 1000) / count, sys: (d.system * 1000) / count, faults }
+  return measure({ reads, ms: performance.now() - start, userNs: d.user * 1000, systemNs: d.system * 1000 })
 }
 
 /**
@@ -47,24 +51,10 @@ const measure = (count: number, start: number, cpu: NodeJS.CpuUsage): R => {
  */
 const closedLoop = (
   concurrency: number,
-  issue: (i: number, first: boolean, cb: () => void) => void
+  issue: (i: number, first: boolean, cb: () => void) => void,
+  readsPerCall = 1
 ): Effect.Effect<R> =>
-  Effect.async<R>((resume) => {
-    let count = 0
-    let stop = false
-    let live = concurrency
-    const start = performance.now()
-    const cpu = process.cpuUsage()
-    setTimeout(() => (stop = true), SECONDS * 1000)
-    for (let i = 0; i < concurrency; i++) {
-      const cb = () => {
-        count++
-        if (!stop) issue(i, false, cb)
-        else if (--live === 0) resume(Effect.succeed(measure(count, start, cpu)))
-      }
-      issue(i, true, cb)
-    }
-  })
+  Effect.promise(() => closedLoops(concurrency, SECONDS, readsPerCall, issue)).pipe(Effect.map(measure))
 
 const rawFixed = (concurrency: number) =>
   Effect.gen(function*() {
@@ -138,7 +128,7 @@ const rawBatch = (window: number) =>
           count++
           if (doneN === 256) {
             if (stop) {
-              if (--live === 0) resume(Effect.succeed(measure(count, start, cpu)))
+              if (--live === 0) resume(Effect.succeed(measureSince(count, start, cpu)))
               return
             }
             queueMicrotask(begin)
@@ -180,7 +170,7 @@ const readMany = (window: number | undefined, distinct = RMB, batch = RMB) =>
       concurrency: "unbounded",
       discard: true
     })
-    const m = measure(count, start, cpu)
+    const m = measureSince(count, start, cpu)
 
     return m
   }).pipe(Effect.scoped)
@@ -198,35 +188,12 @@ const rawJob = (window: number, batch: number, distinct = batch) =>
     const engine = yield* AuraEngine
     const file = yield* engine.open(FILE)
     const raw = engine.native.raw
-    return yield* Effect.async<R>((resume) => {
-      let count = 0
-      let stop = false
-      let live = 2
-      const start = performance.now()
-      const cpu = process.cpuUsage()
-      setTimeout(() => (stop = true), SECONDS * 1000)
-      for (let f = 0; f < 2; f++) {
-        const slab = new Uint8Array(Math.max(256, distinct) * BS)
-        const fds = new Int32Array(batch).fill(file.fd)
-        const pos = new Float64Array(batch)
-        const lens = new Int32Array(batch).fill(BS)
-        const bases = new Int32Array(batch)
-        const offs = new Float64Array(batch)
-        for (let i = 0; i < batch; i++) offs[i] = (i % distinct) * BS
-        const results = new Int32Array(batch)
-        const buffers = [slab]
-        const go = () => {
-          for (let i = 0; i < batch; i++) pos[i] = nextOffset()
-          raw.readMany(fds, pos, lens, bases, offs, buffers, batch, Math.max(1, window >> 1), true, results, done)
-        }
-        const done = () => {
-          count += batch
-          if (!stop) return go()
-          if (--live === 0) resume(Effect.succeed(measure(count, start, cpu)))
-        }
-        go()
-      }
-    })
+    const jobs = [0, 1].map(() => jobColumns(file.fd, batch, distinct, BS))
+    return yield* closedLoop(2, (f, _first, done) => {
+      const j = jobs[f]!
+      j.refill(nextOffset)
+      raw.readMany(j.fds, j.pos, j.lens, j.bases, j.offs, j.buffers, batch, Math.max(1, window >> 1), true, j.results, done)
+    }, batch)
   }).pipe(Effect.scoped)
 
 const peers: Record<string, Effect.Effect<R, unknown, AuraEngine>> = {

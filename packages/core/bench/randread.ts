@@ -21,6 +21,7 @@ import { parseArgs } from "node:util"
 // The built package (tsc output), as an app would load it: run `tsc -b packages/core` first. (Loading
 // src through tsx would add esbuild's keepNames `__name` call to every closure on the hot path.)
 import { AuraEngine } from "@auraio/core"
+import { closedLoops } from "./support/loops.js"
 import { BS, DEFAULT_FILE, fio as fioRun, nextOffset, prepare, warm } from "./support/randomFile.js"
 // Benchmark-only switch (same module instance as the package's): `aura32sched` resumes fibers through
 // Effect's scheduler, as the per-op path did before completions resumed them on the spot.
@@ -111,26 +112,12 @@ const rawCallbacks = (concurrency: number) =>
     const engine = yield* AuraEngine
     const file = yield* engine.open(FILE)
     const raw = engine.native.raw
-    return yield* Effect.async<number>((resume) => {
-      let count = 0
-      let stop = false
-      let live = concurrency
-      const start = performance.now()
-      const cpu = process.cpuUsage()
-      setTimeout(() => (stop = true), SECONDS * 1000)
-      for (let i = 0; i < concurrency; i++) {
-        const buf = new Uint8Array(BS)
-        const cb = () => {
-          count++
-          if (!stop) raw.read(file.fd, buf, BS, nextOffset(), cb)
-          else if (--live === 0) {
-            lastCpuNs = cpuNsSince(cpu) / count
-            resume(Effect.succeed((count * 1000) / (performance.now() - start)))
-          }
-        }
-        raw.read(file.fd, buf, BS, nextOffset(), cb)
-      }
-    })
+    const bufs = Array.from({ length: concurrency }, () => new Uint8Array(BS))
+    const run = yield* Effect.promise(() =>
+      closedLoops(concurrency, SECONDS, 1, (i, _first, done) => raw.read(file.fd, bufs[i]!, BS, nextOffset(), done))
+    )
+    lastCpuNs = (run.userNs + run.systemNs) / run.reads
+    return (run.reads * 1000) / run.ms
   }).pipe(Effect.scoped)
 
 // readMany as a storage engine drives it: `PIPELINE` fibers each issue a batch of `BATCH` reads into
